@@ -1,0 +1,64 @@
+import type { ErrorPayload } from './errors';
+import type { LogEntry } from './log-entry';
+import type { Message } from './messages';
+
+/** The answer to any acknowledged client event. */
+export type AckResult<T = undefined> =
+  | (T extends undefined ? { ok: true } : { ok: true; result: T })
+  | { ok: false; error: ErrorPayload };
+
+export type Ack<T = undefined> = (result: AckResult<T>) => void;
+
+export interface HistoryRequest {
+  room_id: string;
+  /** Return messages after this offset (exclusive), within `epoch`. */
+  since?: number;
+  epoch?: string;
+  /** Or: return messages accepted at or after this time (ms since the epoch). */
+  sinceTime?: number;
+  /** At most this many, newest last (default and cap set by the server). */
+  limit?: number;
+}
+
+export interface HistoryResult {
+  room_id: string;
+  epoch: string;
+  messages: Message[];
+  /** True when the requested position is older than what the server still keeps. */
+  truncated: boolean;
+}
+
+export interface ClientToServerEvents {
+  /** The contract's chat/push event: `data` goes to each room of `room_ids` (comma-separated). */
+  postMsg: (data: unknown, room_ids: string, ack?: Ack) => void;
+  /** Remote-debug entries, delivered one `newMsg` per entry to the given rooms. */
+  postLogs: (entries: LogEntry[], room_ids: string, ack?: Ack) => void;
+  /** Recent messages of a room the client has joined. */
+  history: (request: HistoryRequest, ack: Ack<HistoryResult>) => void;
+}
+
+export interface ServerToClientEvents {
+  newMsg: (message: Message) => void;
+  /** A human-readable description of what went wrong (the contract's event). */
+  sys_error: (message: string) => void;
+  /** The page should reload. */
+  refreshPage: () => void;
+}
+
+export interface InterServerEvents {
+  ping: () => void;
+}
+
+/** What the handshake established about a connection. */
+export interface SocketData {
+  source: string;
+  userid: string;
+  username: string;
+  /** Rooms (without the source prefix) the connection joined. */
+  rooms: string[];
+  extInfo: string;
+  watchQuit: boolean;
+  connectedAt: number;
+  /** May read the rooms it joined (false for publish-only debug hooks). */
+  canRead: boolean;
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, SOURCE_NAME_PATTERN } from '../packages/protocol';
+
+/** The keys of the original's development configuration; the seed's examples hard-code them. */
+export const DEMO_SOURCES = {
+  demo: { signKey: 'try4dfs%#fs!#$2334ds(%B)' },
+  remote_debug: { signKey: '5iwdf$%sdfss!#$2334ds(%B)' },
+} as const;
+
+const sourceSchema = z
+  .object({
+    /** The source's secret; signs are computed with it. */
+    signKey: z.string().min(8, 'signKey must be at least 8 characters'),
+    /** Origins allowed to call /api/notify from a browser; ["*"] allows any (the seed's jQuery demo). */
+    corsOrigins: z.array(z.string()).default(['*']),
+    /** May clients post (postMsg) to rooms of this source? */
+    clientPost: z.boolean().default(true),
+  })
+  .strict();
+
+const limitsSchema = z
+  .object({
+    maxMessageBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxMessageBytes),
+    maxBodyBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxBodyBytes),
+    maxRoomsPerMessage: z.number().int().positive().default(DEFAULT_LIMITS.maxRoomsPerMessage),
+    maxRoomsPerConnection: z.number().int().positive().default(DEFAULT_LIMITS.maxRoomsPerConnection),
+    maxRoomIdLength: z.number().int().positive().default(DEFAULT_LIMITS.maxRoomIdLength),
+    maxFilenameLength: z.number().int().positive().max(200).default(DEFAULT_LIMITS.maxFilenameLength),
+    maxExtInfoLength: z.number().int().positive().default(DEFAULT_LIMITS.maxExtInfoLength),
+  })
+  .strict();
+
+const adapterSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('memory') }).strict(),
+  z
+    .object({
+      type: z.literal('redis'),
+      url: z.string().url('adapter.url must be a redis:// URL'),
+      /** Key prefix for everything this service stores in Redis. */
+      prefix: z.string().default('im'),
+    })
+    .strict(),
+]);
+
+export const configSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(4000),
+    host: z.string().default('0.0.0.0'),
+    /** Folder of the `filename` message logs. */
+    logDir: z.string().default('./logs'),
+    /** pino level: fatal, error, warn, info, debug, trace, silent. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    sources: z
+      .record(z.string().regex(SOURCE_NAME_PATTERN, 'source names may hold only letters, digits, "_", "-" and "."'), sourceSchema)
+      .refine((s) => Object.keys(s).length > 0, 'at least one source must be configured'),
+    /** Key for cluster-wide operator read-outs (Authorization: Bearer <adminKey>). */
+    adminKey: z.string().min(16, 'adminKey must be at least 16 characters').optional(),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    adapter: adapterSchema.default({ type: 'memory' }),
+    /** Room history: the last `size` messages per room, none older than `maxAgeSeconds`. size 0 turns it off. */
+    history: z
+      .object({
+        size: z.number().int().min(0).max(100_000).default(200),
+        maxAgeSeconds: z.number().int().positive().default(3600),
+      })
+      .strict()
+      .default({ size: 200, maxAgeSeconds: 3600 }),
+    /** How long a graceful shutdown may take before connections are cut, in ms. */
+    shutdownTimeoutMs: z.number().int().positive().default(10_000),
+    /** Accept operator signs whose ts is at most this far from now, in seconds. */
+    signatureWindowSeconds: z.number().int().positive().default(300),
+    /** Set when the embedded demo configuration is in use. */
+    demo: z.boolean().default(false),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof configSchema>;
+export type ServerConfigInput = z.input<typeof configSchema>;
+export type SourceConfig = ServerConfig['sources'][string];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a config object; the error names every wrong key with its path. */
+export function parseConfig(input: unknown, origin = 'configuration'): ServerConfig {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const key = i.path.length ? i.path.join('.') : '(root)';
+    const unknown = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+    return `  - ${key}: ${i.message}${unknown}`;
+  });
+  throw new ConfigError(`invalid ${origin}:\n${lines.join('\n')}`);
+}
+
+export function demoConfigInput(): ServerConfigInput {
+  return {
+    demo: true,
+    sources: {
+      demo: { signKey: DEMO_SOURCES.demo.signKey },
+      remote_debug: { signKey: DEMO_SOURCES.remote_debug.signKey },
+    },
+  };
+}
+
+export interface LoadOptions {
+  /** Path of a JSON config file (`--config`); falls back to env IM_CONFIG. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads the configuration: the file (or the embedded demo when there is none and we are not in
+ * production), then the environment overrides operators set per deployment.
+ */
+export function loadConfig({ file, env = process.env }: LoadOptions = {}): ServerConfig {
+  const configFile = file ?? env.IM_CONFIG;
+  let input: Record<string, unknown>;
+  let origin: string;
+  if (configFile) {
+    origin = `config file ${path.resolve(configFile)}`;
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${origin}: ${(err as Error).message}`);
+    }
+    try {
+      input = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`${origin} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new ConfigError(`${origin} must hold a JSON object`);
+    }
+  } else {
+    if (env.NODE_ENV === 'production') {
+      throw new ConfigError(
+        'no configuration: NODE_ENV=production never falls back to the demo keys; pass --config FILE or set IM_CONFIG',
+      );
+    }
+    origin = 'embedded demo configuration';
+    input = demoConfigInput() as Record<string, unknown>;
+  }
+  return parseConfig(applyEnv(input, env), origin);
+}
+
+function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out = { ...input };
+  if (env.PORT !== undefined && env.PORT !== '') {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) throw new ConfigError(`PORT must be a whole number, got ${JSON.stringify(env.PORT)}`);
+    out.port = port;
+  }
+  if (env.HOST) out.host = env.HOST;
+  if (env.LOG_DIR) out.logDir = env.LOG_DIR;
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
+  if (env.IM_ADMIN_KEY) out.adminKey = env.IM_ADMIN_KEY;
+  if (env.REDIS_URL) out.adapter = { ...(out.adapter as object | undefined), type: 'redis', url: env.REDIS_URL };
+  return out;
+}

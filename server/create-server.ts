@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { Server } from 'socket.io';
+import { ImError } from '../packages/protocol';
+import { createMemoryHistoryStore, type HistoryStore } from './cluster/history-store';
+import { createRelay, type ImServer, type Relay } from './cluster/relay';
+import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
+import type { ServerContext } from './context';
+import { errorHandler, sendError } from './http/error-handler';
+import { notifyRouter, originAllowed } from './http/notify';
+import { operatorRouter } from './http/operator';
+import { createMessageLog } from './logs/message-log';
+import { handshakeMiddleware } from './socket/auth';
+import { registerHandlers } from './socket/handlers';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface CreateServerOptions {
+  /** A validated config, or input for parseConfig. */
+  config: ServerConfig | ServerConfigInput;
+  logger?: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** Overrides the history store (the Redis one in a cluster). */
+  historyStore?: HistoryStore;
+}
+
+export interface ImRelayServer {
+  app: Express;
+  httpServer: HttpServer;
+  io: ImServer;
+  relay: Relay;
+  context: ServerContext;
+  /** Starts listening; resolves with the bound port (pass 0 for a free one). */
+  listen(port?: number, host?: string): Promise<number>;
+  /** HTTP requests being handled right now. */
+  readonly inflightRequests: number;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, close sockets and files. */
+  close(): Promise<void>;
+}
+
+export function createServer(options: CreateServerOptions): ImRelayServer {
+  const config = parseConfig(options.config);
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const now = options.now ?? Date.now;
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const httpServer = createHttpServer(app);
+
+  const io: ImServer = new Server(httpServer, {
+    // Room ids and payloads are checked per message; this caps the raw frame.
+    maxHttpBufferSize: Math.max(1e6, config.limits.maxMessageBytes * 2 + 64 * 1024),
+    cors: { origin: true, credentials: true },
+    serveClient: false,
+  });
+
+  const historyStore =
+    options.historyStore ??
+    createMemoryHistoryStore({ size: config.history.size, maxAgeMs: config.history.maxAgeSeconds * 1000, now });
+  const relay = createRelay(io, historyStore, now);
+  const messageLog = createMessageLog(config.logDir, now);
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now };
+
+  let inflight = 0;
+  let draining = false;
+  const idle: Array<() => void> = [];
+
+  app.use((req, res, next) => {
+    if (draining) {
+      res.set('Connection', 'close');
+      sendError(res, new ImError('UNAVAILABLE', 'server is shutting down'));
+      return;
+    }
+    inflight++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inflight--;
+      if (inflight === 0) idle.splice(0).forEach((fn) => fn());
+    };
+    res.on('finish', finish);
+    res.on('close', finish);
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
+
+  const allowedByAnySource = (origin: string) =>
+    Object.values(config.sources).some((s) => originAllowed(s.corsOrigins, origin));
+  const apiCors = cors({
+    origin: (origin, cb) => cb(null, origin === undefined || allowedByAnySource(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    maxAge: 600,
+  });
+  const bodyLimit = config.limits.maxBodyBytes;
+  app.use(['/api', '/refreshpage'], apiCors);
+  app.use(express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 100 }));
+  app.use(express.json({ limit: bodyLimit, strict: false }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', instance: instanceId, uptime: process.uptime(), connections: io.engine.clientsCount });
+  });
+  app.use(notifyRouter(ctx));
+  app.use(operatorRouter(ctx));
+  app.use(
+    '/js',
+    express.static(path.join(PROJECT_ROOT, 'dist/browser'), { maxAge: '5m', etag: true, fallthrough: true }),
+  );
+  app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler);
+
+  io.use(handshakeMiddleware(ctx));
+  io.on('connection', (socket) => registerHandlers(ctx, socket));
+
+  if (config.demo) {
+    logger.warn(
+      '*** DEMO KEYS IN USE: sources "demo" and "remote_debug" use the public keys from the contract. ' +
+        'Anyone can sign for them. Never run this configuration in production: pass --config FILE. ***',
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      // Stop accepting new connections; keep the open ones until their requests finish.
+      httpServer.close();
+      if (inflight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => idle.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref()),
+        ]);
+      }
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await historyStore.close();
+      await messageLog.close();
+      logger.flush?.();
+    })());
+
+  return {
+    app,
+    httpServer,
+    io,
+    relay,
+    context: ctx,
+    get inflightRequests() {
+      return inflight;
+    },
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const addr = httpServer.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      });
+    },
+    close,
+  };
+}

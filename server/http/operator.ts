@@ -1,0 +1,68 @@
+import { Router, type Request, type Response } from 'express';
+import { ImError, parseLogFilename, parseRoomList, singleField } from '../../packages/protocol';
+import type { ServerContext } from '../context';
+import { sendOk } from './error-handler';
+import { authorizeOperator, params } from './operator-auth';
+
+function roomsParam(ctx: ServerContext, req: Request): { raw: string; rooms: string[] } {
+  const p = params(req);
+  // `room` is the original /refreshpage parameter; `room_id` matches /api/notify.
+  const raw = singleField(p.room_id, 'room_id') || singleField(p.room, 'room');
+  const rooms = parseRoomList(raw, {
+    max: ctx.config.limits.maxRoomsPerMessage,
+    maxLength: ctx.config.limits.maxRoomIdLength,
+    emptyMessage: 'room_id can not be null!',
+  });
+  return { raw, rooms };
+}
+
+function optionalInt(value: unknown, name: string): number | undefined {
+  const text = singleField(value, name);
+  if (text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ImError('INVALID_PARAMETER', `${name} must be a whole number ≥ 0`);
+  return n;
+}
+
+/** Signed operator endpoints (see packages/signing/operator.ts): refresh, logs, history. */
+export function operatorRouter(ctx: ServerContext): Router {
+  const router = Router();
+
+  const refresh = (req: Request, res: Response) => {
+    const { raw, rooms } = roomsParam(ctx, req);
+    const source = authorizeOperator(ctx, req, 'refresh', raw);
+    ctx.relay.refresh(source, rooms);
+    sendOk(res, 'refresh sent', { rooms });
+  };
+  router.post('/api/refresh', refresh);
+  router.get('/api/refresh', refresh);
+  router.get('/refreshpage', refresh);
+
+  router.get('/api/logs', async (req, res) => {
+    const p = params(req);
+    const filename = parseLogFilename(singleField(p.filename, 'filename'), ctx.config.limits.maxFilenameLength);
+    const date = singleField(p.date, 'date') || new Date(ctx.now()).toISOString().slice(0, 10);
+    const source = authorizeOperator(ctx, req, 'logs', `${date}/${filename}`);
+    const { stream, size } = await ctx.messageLog.read(source, filename, date);
+    res.status(200).type('application/x-ndjson').set('Content-Length', String(size));
+    stream.on('error', (err) => res.destroy(err));
+    stream.pipe(res);
+  });
+
+  router.get('/api/history', async (req, res) => {
+    const p = params(req);
+    const { raw, rooms } = roomsParam(ctx, req);
+    if (rooms.length !== 1) throw new ImError('INVALID_ROOM', 'history takes exactly one room_id');
+    const source = authorizeOperator(ctx, req, 'history', raw);
+    const result = await ctx.relay.history(source, {
+      room_id: rooms[0]!,
+      since: optionalInt(p.since, 'since'),
+      epoch: singleField(p.epoch, 'epoch') || undefined,
+      sinceTime: optionalInt(p.sinceTime, 'sinceTime'),
+      limit: optionalInt(p.limit, 'limit'),
+    });
+    sendOk(res, 'ok', result);
+  });
+
+  return router;
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import {
+  ImError,
+  LEGACY_MESSAGES,
+  logEntrySchema,
+  parseRoomList,
+  singleField,
+  type Ack,
+  type AckResult,
+  type ClientToServerEvents,
+  type HistoryResult,
+  type ServerToClientEvents,
+  type InterServerEvents,
+  type SocketData,
+} from '../../packages/protocol';
+import type { Socket } from 'socket.io';
+import type { ServerContext } from '../context';
+import { roomKey } from '../rooms';
+
+export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const historyRequestSchema = z
+  .object({
+    room_id: z.string().min(1),
+    since: z.number().int().nonnegative().optional(),
+    epoch: z.string().max(64).optional(),
+    sinceTime: z.number().nonnegative().optional(),
+    limit: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const logEntriesSchema = z.array(logEntrySchema).min(1).max(100);
+
+function errorResult(err: unknown): { ok: false; error: { code: ImError['code']; message: string } } {
+  const im = err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
+  return { ok: false, error: im.toJSON() };
+}
+
+function zodMessage(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+}
+
+/**
+ * Runs a handler and answers its ack (when the client asked for one); without an ack, errors
+ * reach the client as the contract's `sys_error` string. A handler never throws into Socket.IO.
+ */
+function guarded<T>(
+  ctx: ServerContext,
+  socket: ImSocket,
+  ack: unknown,
+  run: () => Promise<T>,
+): void {
+  const reply = typeof ack === 'function' ? (ack as (r: AckResult<T>) => void) : undefined;
+  run().then(
+    (result) => reply?.((result === undefined ? { ok: true } : { ok: true, result }) as AckResult<T>),
+    (err: unknown) => {
+      if (!(err instanceof ImError)) ctx.logger.error({ err, socket: socket.id }, 'socket handler failed');
+      const res = errorResult(err);
+      if (reply) reply(res);
+      else socket.emit('sys_error', res.error.message);
+    },
+  );
+}
+
+function targetRooms(ctx: ServerContext, raw: unknown): string[] {
+  return parseRoomList(singleField(raw, 'room_ids'), {
+    max: ctx.config.limits.maxRoomsPerMessage,
+    maxLength: ctx.config.limits.maxRoomIdLength,
+    emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
+  });
+}
+
+function checkSize(ctx: ServerContext, value: unknown, what: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (bytes > ctx.config.limits.maxMessageBytes) {
+    throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${ctx.config.limits.maxMessageBytes}`);
+  }
+}
+
+export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
+  const { source } = socket.data;
+  socket.join(socket.data.rooms.map((r) => roomKey(source, r)));
+
+  socket.on('postMsg', (data: unknown, roomIds: unknown, ack?: Ack) => {
+    // Old clients call postMsg(data, room_ids) with no ack; new ones may pass the ack second.
+    if (typeof roomIds === 'function' && ack === undefined) {
+      ack = roomIds as Ack;
+      roomIds = undefined;
+    }
+    guarded(ctx, socket, ack, async () => {
+      if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
+      if (data === undefined || data === null || data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
+      const rooms = targetRooms(ctx, roomIds);
+      checkSize(ctx, data, 'data');
+      await ctx.relay.publish(source, rooms, data);
+    });
+  });
+
+  socket.on('postLogs', (entries: unknown, roomIds: unknown, ack?: Ack) => {
+    guarded(ctx, socket, ack, async () => {
+      const parsed = logEntriesSchema.safeParse(entries);
+      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
+      const rooms = targetRooms(ctx, roomIds);
+      for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
+      for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
+    });
+  });
+
+  socket.on('history', (request: unknown, ack: unknown) => {
+    guarded<HistoryResult>(ctx, socket, ack, async () => {
+      const parsed = historyRequestSchema.safeParse(request);
+      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
+      if (!socket.data.canRead || !socket.data.rooms.includes(parsed.data.room_id)) {
+        throw new ImError('FORBIDDEN', `not a reader of room ${parsed.data.room_id}`);
+      }
+      return ctx.relay.history(source, parsed.data);
+    });
+  });
+
+  socket.on('disconnect', () => {
+    if (!socket.data.watchQuit) return;
+    const { username } = socket.data;
+    ctx.relay
+      .publish(source, socket.data.rooms, { username, key: 'user_quit', msg: `${username}退出群聊` })
+      .catch((err: unknown) => ctx.logger.error({ err }, 'quit message failed'));
+  });
+}
