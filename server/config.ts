@@ -17,6 +17,21 @@ const sourceSchema = z
     corsOrigins: z.array(z.string()).default(['*']),
     /** May clients post (postMsg) to rooms of this source? */
     clientPost: z.boolean().default(true),
+    /**
+     * Unsigned, publish-only connections for the remote-debug hook (`role=publisher` in the
+     * query). They may only send log entries to these rooms, never join or read a room.
+     * Empty (the default): every connection needs the source's sign.
+     */
+    hook: z
+      .object({
+        rooms: z.array(z.string().min(1)).default([]),
+        /** Entries per second one hook connection may send (a burst of the same size is allowed). */
+        maxEntriesPerSecond: z.number().int().positive().default(200),
+        /** Largest single entry, in bytes. */
+        maxEntryBytes: z.number().int().positive().default(32 * 1024),
+      })
+      .strict()
+      .default({ rooms: [], maxEntriesPerSecond: 200, maxEntryBytes: 32 * 1024 }),
   })
   .strict();
 
@@ -104,7 +119,7 @@ export function demoConfigInput(): ServerConfigInput {
     demo: true,
     sources: {
       demo: { signKey: DEMO_SOURCES.demo.signKey },
-      remote_debug: { signKey: DEMO_SOURCES.remote_debug.signKey },
+      remote_debug: { signKey: DEMO_SOURCES.remote_debug.signKey, hook: { rooms: ['console-log'] } },
     },
   };
 }

@@ -61,4 +61,6 @@ export interface SocketData {
   connectedAt: number;
   /** May read the rooms it joined (false for publish-only debug hooks). */
   canRead: boolean;
+  /** Set for publish-only hook connections: the only rooms it may send log entries to. */
+  publishRooms?: string[];
 }

@@ -12,6 +12,7 @@ type Query = Record<string, unknown>;
 export function authenticateHandshake(ctx: ServerContext, query: Query): SocketData {
   const source = singleField(query.source, 'source');
   if (!source) throw new ImError('SOURCE_REQUIRED', LEGACY_MESSAGES.sourceRequired);
+  if (singleField(query.role, 'role') === 'publisher') return authenticatePublisher(ctx, source, query);
   const sign = singleField(query.sign, 'sign');
   if (!sign) throw new ImError('SIGN_REQUIRED', LEGACY_MESSAGES.connectSignRequired);
   const roomIds = singleField(query.room_ids, 'room_ids');
@@ -43,6 +44,41 @@ export function authenticateHandshake(ctx: ServerContext, query: Query): SocketD
     watchQuit: singleField(query.watch_quit, 'watch_quit') === '1',
     connectedAt: ctx.now(),
     canRead: true,
+  };
+}
+
+/**
+ * An unsigned, publish-only hook connection (`role=publisher`): allowed only when the source
+ * lists the rooms in `hook.rooms`. It joins no room, so it can never read what others send.
+ */
+function authenticatePublisher(ctx: ServerContext, source: string, query: Query): SocketData {
+  const cfg = sourceConfig(ctx, source);
+  const roomIds = singleField(query.room_ids, 'room_ids');
+  if (!roomIds) throw new ImError('ROOMS_REQUIRED', LEGACY_MESSAGES.roomIdsRequired);
+  const rooms = parseRoomList(roomIds, {
+    max: ctx.config.limits.maxRoomsPerConnection,
+    maxLength: ctx.config.limits.maxRoomIdLength,
+    emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
+  });
+  const refused = rooms.filter((r) => !cfg.hook.rooms.includes(r));
+  if (refused.length > 0) {
+    throw new ImError(
+      'FORBIDDEN',
+      cfg.hook.rooms.length === 0
+        ? `source ${source} does not accept unsigned publishers (configure sources.${source}.hook.rooms)`
+        : `source ${source} accepts unsigned publishers only for rooms: ${cfg.hook.rooms.join(', ')}`,
+    );
+  }
+  return {
+    source,
+    userid: singleField(query.userid, 'userid').slice(0, 256) || 'hook',
+    username: singleField(query.username, 'username').slice(0, 256) || 'hook',
+    rooms: [],
+    publishRooms: rooms,
+    extInfo: singleField(query.ext_info, 'ext_info').slice(0, ctx.config.limits.maxExtInfoLength),
+    watchQuit: false,
+    connectedAt: ctx.now(),
+    canRead: false,
   };
 }
 

@@ -16,6 +16,7 @@ import {
 import type { Socket } from 'socket.io';
 import type { ServerContext } from '../context';
 import { roomKey } from '../rooms';
+import { TokenBucket } from './rate-limit';
 
 export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -78,8 +79,11 @@ function checkSize(ctx: ServerContext, value: unknown, what: string): void {
 }
 
 export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
-  const { source } = socket.data;
+  const { source, publishRooms } = socket.data;
+  const hookCfg = ctx.config.sources[source]!.hook;
   socket.join(socket.data.rooms.map((r) => roomKey(source, r)));
+  // Publish-only hooks are unsigned: limit their rate per connection.
+  const bucket = publishRooms ? new TokenBucket(hookCfg.maxEntriesPerSecond, Math.max(hookCfg.maxEntriesPerSecond, 100), ctx.now) : undefined;
 
   socket.on('postMsg', (data: unknown, roomIds: unknown, ack?: Ack) => {
     // Old clients call postMsg(data, room_ids) with no ack; new ones may pass the ack second.
@@ -88,6 +92,7 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
       roomIds = undefined;
     }
     guarded(ctx, socket, ack, async () => {
+      if (publishRooms) throw new ImError('FORBIDDEN', 'a publish-only hook connection may only send log entries (postLogs)');
       if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
       if (data === undefined || data === null || data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
       const rooms = targetRooms(ctx, roomIds);
@@ -101,6 +106,19 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
       const parsed = logEntriesSchema.safeParse(entries);
       if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
       const rooms = targetRooms(ctx, roomIds);
+      if (publishRooms) {
+        const outside = rooms.filter((r) => !publishRooms.includes(r));
+        if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
+        for (const entry of parsed.data) {
+          const bytes = Buffer.byteLength(JSON.stringify(entry));
+          if (bytes > hookCfg.maxEntryBytes) {
+            throw new ImError('PAYLOAD_TOO_LARGE', `log entry is ${bytes} bytes, more than the hook limit of ${hookCfg.maxEntryBytes}`);
+          }
+        }
+        if (!bucket!.take(parsed.data.length)) {
+          throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
+        }
+      }
       for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
       for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
     });

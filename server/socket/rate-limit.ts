@@ -1,0 +1,27 @@
+/**
+ * A token bucket: `rate` tokens per second, at most `burst` saved up. Used per connection for
+ * hook publishes; cheap enough to keep one per socket.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Takes `n` tokens if there are enough; false (and nothing taken) otherwise. */
+  take(n = 1): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+}
