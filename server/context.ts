@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Relay, ImServer } from './cluster/relay';
 import type { ServerConfig, SourceConfig } from './config';
@@ -14,6 +15,8 @@ export interface ServerContext {
   /** Names this process in logs and message-log lines. */
   instanceId: string;
   now: () => number;
+  /** The shared Redis connection when the adapter is `redis` (for stores, nonces, rate limits). */
+  redis?: Redis;
 }
 
 export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {

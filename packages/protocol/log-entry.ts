@@ -74,3 +74,21 @@ export type LogEntry = z.infer<typeof logEntrySchema>;
 export function isLogEntry(value: unknown): value is LogEntry {
   return logEntrySchema.safeParse(value).success;
 }
+
+/**
+ * The log entry a message carries, if any. Entries arrive as objects (hook, postLogs) or as
+ * JSON text (back ends pushing through /api/notify, whose `data` is a string).
+ */
+export function asLogEntry(data: unknown): LogEntry | undefined {
+  let value = data;
+  if (typeof data === 'string') {
+    if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
+    try {
+      value = JSON.parse(data);
+    } catch {
+      return undefined;
+    }
+  }
+  const parsed = logEntrySchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
