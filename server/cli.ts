@@ -32,6 +32,7 @@ Environment: PORT, HOST, IM_CONFIG, LOG_DIR, LOG_LEVEL, REDIS_URL, IM_ADMIN_KEY.
   const env = { ...processEnv };
   if (values.port !== undefined) env.PORT = values.port;
   const config = loadConfig({ file: values.config, env });
+  if (config.demo) process.stderr.write(DEMO_BANNER);
   const server = createServer({ config });
   const port = await server.listen();
   const log = server.context.logger;
@@ -55,6 +56,14 @@ Environment: PORT, HOST, IM_CONFIG, LOG_DIR, LOG_LEVEL, REDIS_URL, IM_ADMIN_KEY.
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
+
+const DEMO_BANNER = `
+################################################################################
+#  DEMO KEYS IN USE: sources "demo" and "remote_debug" run with the public     #
+#  sign keys from the contract. Anyone can sign for them. This is for local    #
+#  development only: give a real configuration with --config FILE (IM_CONFIG). #
+################################################################################
+`;
 
 /** Prints a start-up failure the way an operator needs it and exits non-zero. */
 export function exitOnStartError(err: unknown): never {
