@@ -8,6 +8,6 @@ export default defineConfig({
     // Two cores here: a few forks, so real servers, Redis and Chromium do not starve each other.
     pool: 'forks',
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
