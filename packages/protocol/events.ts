@@ -1,6 +1,7 @@
 import type { ErrorPayload } from './errors';
 import type { LogEntry } from './log-entry';
 import type { Message } from './messages';
+import type { ClientInfo, PageView, PresenceEvent } from './presence';
 
 /** The answer to any acknowledged client event. */
 export type AckResult<T = undefined> =
@@ -35,6 +36,10 @@ export interface ClientToServerEvents {
   postLogs: (entries: LogEntry[], room_ids: string, ack?: Ack) => void;
   /** Recent messages of a room the client has joined. */
   history: (request: HistoryRequest, ack: Ack<HistoryResult>) => void;
+  /** Browser info (page, language, time zone, screen, user agent), sent by the SDK on connect. */
+  clientInfo: (info: ClientInfo, ack?: Ack) => void;
+  /** A navigation (first load or a single-page-app route change), kept as a page view. */
+  pageView: (view: PageView, ack?: Ack) => void;
 }
 
 export interface ServerToClientEvents {
@@ -47,6 +52,8 @@ export interface ServerToClientEvents {
 
 export interface InterServerEvents {
   ping: () => void;
+  /** A presence change on one instance, for the live monitors of the others. */
+  presence: (event: PresenceEvent) => void;
 }
 
 /** What the handshake established about a connection. */
