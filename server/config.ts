@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, SOURCE_NAME_PATTERN } from '../packages/protocol';
+import { presenceSchema, sourcePresenceSchema } from './presence/presence-config';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
 export const DEMO_SOURCES = {
@@ -32,6 +33,8 @@ const sourceSchema = z
       })
       .strict()
       .default({ rooms: [], maxEntriesPerSecond: 200, maxEntryBytes: 32 * 1024 }),
+    /** Opt-in join/leave messages to a room of this source (see server/presence/presence-config.ts). */
+    presence: sourcePresenceSchema.optional(),
   })
   .strict();
 
@@ -82,6 +85,8 @@ export const configSchema = z
       })
       .strict()
       .default({ size: 200, maxAgeSeconds: 3600 }),
+    /** Online users, browser info, page views: heartbeat, expiry and retention. */
+    presence: presenceSchema,
     /** How long a graceful shutdown may take before connections are cut, in ms. */
     shutdownTimeoutMs: z.number().int().positive().default(10_000),
     /** Accept operator signs whose ts is at most this far from now, in seconds. */

@@ -1,0 +1,145 @@
+import type { PageViewRecord, PresenceConnection, SeenUser } from '../../packages/protocol';
+import type { AddResult, PresenceStore, PresenceStoreOptions, TickResult } from './presence-store';
+
+interface SourceState {
+  connections: Map<string, PresenceConnection>;
+  /** userid -> live connection count. */
+  users: Map<string, number>;
+  /** Users whose join was announced and whose leave was not yet: userid -> username. */
+  announced: Map<string, string>;
+  /** userid -> time its leave becomes due. */
+  leaving: Map<string, number>;
+  pageViews: Map<string, PageViewRecord[]>;
+  recent: PageViewRecord[];
+  /** date -> userid -> seen. */
+  seen: Map<string, Map<string, SeenUser>>;
+}
+
+/** Presence for one instance: plain maps, bounded by count and age, trimmed on tick. */
+export function createMemoryPresenceStore(opts: PresenceStoreOptions): PresenceStore {
+  const now = opts.now ?? Date.now;
+  const sources = new Map<string, SourceState>();
+
+  function state(source: string): SourceState {
+    let s = sources.get(source);
+    if (!s) {
+      s = {
+        connections: new Map(),
+        users: new Map(),
+        announced: new Map(),
+        leaving: new Map(),
+        pageViews: new Map(),
+        recent: [],
+        seen: new Map(),
+      };
+      sources.set(source, s);
+    }
+    return s;
+  }
+
+  const fresh = (v: PageViewRecord) => v.at >= now() - opts.pageViews.maxAgeMs;
+
+  function trim(s: SourceState): void {
+    for (const [userid, views] of s.pageViews) {
+      const kept = views.filter(fresh);
+      if (kept.length === 0) s.pageViews.delete(userid);
+      else if (kept.length !== views.length) s.pageViews.set(userid, kept);
+    }
+    s.recent = s.recent.filter(fresh);
+    const oldest = new Date(now() - opts.seenDays * 86_400_000).toISOString().slice(0, 10);
+    for (const date of s.seen.keys()) if (date < oldest) s.seen.delete(date);
+  }
+
+  return {
+    async add(c) {
+      const s = state(c.source);
+      if (s.connections.has(c.sid)) return { connections: s.users.get(c.userid) ?? 0, joined: false };
+      s.connections.set(c.sid, { ...c });
+      const n = (s.users.get(c.userid) ?? 0) + 1;
+      s.users.set(c.userid, n);
+      s.leaving.delete(c.userid);
+      const joined = !s.announced.has(c.userid);
+      if (joined) s.announced.set(c.userid, c.username);
+      return { connections: n, joined } satisfies AddResult;
+    },
+    async update(c) {
+      const s = state(c.source);
+      if (s.connections.has(c.sid)) s.connections.set(c.sid, { ...c });
+    },
+    async remove(source, sid, graceMs) {
+      const s = state(source);
+      const c = s.connections.get(sid);
+      if (!c) return undefined;
+      s.connections.delete(sid);
+      const n = (s.users.get(c.userid) ?? 1) - 1;
+      if (n > 0) s.users.set(c.userid, n);
+      else {
+        s.users.delete(c.userid);
+        if (s.announced.has(c.userid)) s.leaving.set(c.userid, now() + graceMs);
+      }
+      return { connections: Math.max(n, 0) };
+    },
+    async tick() {
+      const result: TickResult = { joins: [], leaves: [], deadInstances: [] };
+      const t = now();
+      for (const [source, s] of sources) {
+        for (const [userid, due] of s.leaving) {
+          if (due > t) continue;
+          s.leaving.delete(userid);
+          const username = s.announced.get(userid);
+          if (username !== undefined && !s.users.has(userid)) {
+            s.announced.delete(userid);
+            result.leaves.push({ source, userid, username });
+          }
+        }
+        trim(s);
+      }
+      return result;
+    },
+    async connections(source) {
+      return [...(sources.get(source)?.connections.values() ?? [])].map((c) => ({ ...c }));
+    },
+    async userConnections(source, userid) {
+      return sources.get(source)?.users.get(userid) ?? 0;
+    },
+    async addPageView(source, view) {
+      if (opts.pageViews.max === 0) return;
+      const s = state(source);
+      const list = s.pageViews.get(view.userid) ?? [];
+      list.unshift(view);
+      if (list.length > opts.pageViews.max) list.length = opts.pageViews.max;
+      s.pageViews.set(view.userid, list);
+      s.recent.unshift(view);
+      if (s.recent.length > opts.pageViews.recent) s.recent.length = opts.pageViews.recent;
+    },
+    async pageViews(source, userid, limit) {
+      return (sources.get(source)?.pageViews.get(userid) ?? []).filter(fresh).slice(0, limit);
+    },
+    async recentPageViews(source, limit) {
+      return (sources.get(source)?.recent ?? []).filter(fresh).slice(0, limit);
+    },
+    async markSeen(source, date, userid, username) {
+      const s = state(source);
+      let day = s.seen.get(date);
+      if (!day) {
+        day = new Map();
+        s.seen.set(date, day);
+      }
+      const t = now();
+      const prev = day.get(userid);
+      day.set(userid, {
+        userid,
+        username,
+        first_seen: prev?.first_seen ?? t,
+        last_seen: t,
+        connections: (prev?.connections ?? 0) + 1,
+      });
+    },
+    async seen(source, date) {
+      return [...(sources.get(source)?.seen.get(date)?.values() ?? [])].sort((a, b) => a.first_seen - b.first_seen || a.userid.localeCompare(b.userid));
+    },
+    async close() {
+      sources.clear();
+    },
+  };
+}
