@@ -37,7 +37,7 @@ function errorResult(err: unknown): { ok: false; error: { code: ImError['code'];
   return { ok: false, error: im.toJSON() };
 }
 
-function zodMessage(err: z.ZodError): string {
+export function zodMessage(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
 }
 
@@ -45,7 +45,7 @@ function zodMessage(err: z.ZodError): string {
  * Runs a handler and answers its ack (when the client asked for one); without an ack, errors
  * reach the client as the contract's `sys_error` string. A handler never throws into Socket.IO.
  */
-function guarded<T>(
+export function guarded<T>(
   ctx: ServerContext,
   socket: ImSocket,
   ack: unknown,
