@@ -3,6 +3,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, SOURCE_NAME_PATTERN } from '../packages/protocol';
 import { presenceSchema, sourcePresenceSchema } from './presence/presence-config';
+import {
+  rateLimitsSchema,
+  securityHeadersSchema,
+  securityLimitsShape,
+  sourceSecurityShape,
+} from './security/security-config';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
 export const DEMO_SOURCES = {
@@ -35,6 +41,8 @@ const sourceSchema = z
       .default({ rooms: [], maxEntriesPerSecond: 200, maxEntryBytes: 32 * 1024 }),
     /** Opt-in join/leave messages to a room of this source (see server/presence/presence-config.ts). */
     presence: sourcePresenceSchema.optional(),
+    /** signing, rights, connectOrigins, maxMessagesPerSecond (server/security/security-config.ts). */
+    ...sourceSecurityShape,
   })
   .strict();
 
@@ -47,6 +55,7 @@ const limitsSchema = z
     maxRoomIdLength: z.number().int().positive().default(DEFAULT_LIMITS.maxRoomIdLength),
     maxFilenameLength: z.number().int().positive().max(200).default(DEFAULT_LIMITS.maxFilenameLength),
     maxExtInfoLength: z.number().int().positive().default(DEFAULT_LIMITS.maxExtInfoLength),
+    ...securityLimitsShape,
   })
   .strict();
 
@@ -85,11 +94,15 @@ export const configSchema = z
       })
       .strict()
       .default({ size: 200, maxAgeSeconds: 3600 }),
+    /** Messages per second per connection, IP and source (server/security/security-config.ts). */
+    rateLimits: rateLimitsSchema,
+    /** helmet headers on pages (server/security/headers.ts). */
+    securityHeaders: securityHeadersSchema,
     /** Online users, browser info, page views: heartbeat, expiry and retention. */
     presence: presenceSchema,
     /** How long a graceful shutdown may take before connections are cut, in ms. */
     shutdownTimeoutMs: z.number().int().positive().default(10_000),
-    /** Accept operator signs whose ts is at most this far from now, in seconds. */
+    /** Accept operator and strong signs whose ts is at most this far from now, in seconds. */
     signatureWindowSeconds: z.number().int().positive().default(300),
     /** Set when the embedded demo configuration is in use. */
     demo: z.boolean().default(false),

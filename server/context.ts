@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Relay, ImServer } from './cluster/relay';
 import type { ServerConfig, SourceConfig } from './config';
 import type { MessageLog } from './logs/message-log';
+import type { SecurityServices } from './security/services';
 import { ImError, LEGACY_MESSAGES } from '../packages/protocol';
 
 /** Everything a route or socket handler needs, built once by createServer. */
@@ -17,6 +18,8 @@ export interface ServerContext {
   now: () => number;
   /** The shared Redis connection when the adapter is `redis` (for stores, nonces, rate limits). */
   redis?: Redis;
+  /** Nonces, rate limits and connection caps (server/security). */
+  security: SecurityServices;
 }
 
 export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {

@@ -17,6 +17,9 @@ import { errorHandler, sendError } from './http/error-handler';
 import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
 import { createMessageLog } from './logs/message-log';
+import { securityHeaders } from './security/headers';
+import { createSecurityServices } from './security/services';
+import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
 import { registerHandlers } from './socket/handlers';
 
@@ -69,7 +72,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     createMemoryHistoryStore({ size: config.history.size, maxAgeMs: config.history.maxAgeSeconds * 1000, now });
   const relay = createRelay(io, historyStore, now);
   const messageLog = createMessageLog(config.logDir, now);
-  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now };
+  const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis });
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security };
 
   let inflight = 0;
   let draining = false;
@@ -113,6 +117,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     methods: ['GET', 'POST', 'OPTIONS'],
     maxAge: 600,
   });
+  app.use(securityHeaders(config.securityHeaders));
   const bodyLimit = config.limits.maxBodyBytes;
   app.use(['/api', '/refreshpage'], apiCors);
   app.use(express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 100 }));
@@ -131,7 +136,11 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.use(errorHandler);
 
   io.use(handshakeMiddleware(ctx));
-  io.on('connection', (socket) => registerHandlers(ctx, socket));
+  io.on('connection', (socket) => {
+    trackConnection(ctx, socket);
+    guardSocket(ctx, socket);
+    registerHandlers(ctx, socket);
+  });
 
   if (config.demo) {
     logger.warn(

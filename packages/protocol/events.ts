@@ -70,4 +70,8 @@ export interface SocketData {
   canRead: boolean;
   /** Set for publish-only hook connections: the only rooms it may send log entries to. */
   publishRooms?: string[];
+  /** How the handshake was signed (`none` for unsigned hooks); `{userid}` rights need `strong`. */
+  signedWith?: 'legacy' | 'strong' | 'none';
+  /** The client's address (behind a loopback proxy: the forwarded one), for per-IP limits. */
+  ip?: string;
 }

@@ -1,3 +1,4 @@
 export * from './md5';
 export * from './legacy';
 export * from './operator';
+export * from './strong';

@@ -6,6 +6,8 @@ import { ImError, type ErrorCode } from '../../packages/protocol';
  * status and a machine-readable `error` code beside it.
  */
 export function sendError(res: Response, err: ImError): void {
+  const retryAfterMs = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof retryAfterMs === 'number') res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   res.status(err.status).json({ code: 0, msg: err.message, data: '', error: err.code });
 }
 

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { ImError, LEGACY_MESSAGES, parseLogFilename, parseRoomList, singleField } from '../../packages/protocol';
-import { legacyNotifySign, signsEqual } from '../../packages/signing';
 import { sourceConfig, type ServerContext } from '../context';
+import { claimNonce, signFields, verifyNotifySign } from '../security/verify-sign';
 import { sendOk } from './error-handler';
 
 export interface NotifyRequest {
@@ -23,8 +23,11 @@ function dataField(value: unknown): string {
   return singleField(value, 'data');
 }
 
-/** Checks a notify body in the contract's order, so old clients see the messages they expect. */
-export function parseNotify(ctx: ServerContext, req: Request): NotifyRequest {
+/**
+ * Checks a notify body in the contract's order, so old clients see the messages they expect;
+ * then the newer checks (strong sign timestamp and replay, origin, limits).
+ */
+export async function parseNotify(ctx: ServerContext, req: Request): Promise<NotifyRequest> {
   const body: Record<string, unknown> =
     req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
   const source = singleField(body.source, 'source');
@@ -36,9 +39,7 @@ export function parseNotify(ctx: ServerContext, req: Request): NotifyRequest {
   const roomId = singleField(body.room_id, 'room_id');
   if (!roomId) throw new ImError('ROOMS_REQUIRED', LEGACY_MESSAGES.roomIdRequired);
   const cfg = sourceConfig(ctx, source);
-  if (!signsEqual(legacyNotifySign(source, roomId, data, cfg.signKey), sign)) {
-    throw new ImError('BAD_SIGN', LEGACY_MESSAGES.notifySignFailed);
-  }
+  const verified = verifyNotifySign(ctx, cfg, source, roomId, data, { ...signFields(body), sign }, LEGACY_MESSAGES.notifySignFailed);
   const origin = req.get('origin');
   if (origin && !originAllowed(cfg.corsOrigins, origin)) {
     throw new ImError('FORBIDDEN', `origin ${origin} may not push to source ${source}`);
@@ -54,6 +55,7 @@ export function parseNotify(ctx: ServerContext, req: Request): NotifyRequest {
   }
   const filename =
     body.filename === undefined ? undefined : parseLogFilename(singleField(body.filename, 'filename'), limits.maxFilenameLength);
+  await claimNonce(ctx, verified);
   return { source, rooms, data, filename };
 }
 
@@ -65,7 +67,11 @@ export function originAllowed(allowed: readonly string[], origin: string): boole
 export function notifyRouter(ctx: ServerContext): Router {
   const router = Router();
   router.post('/api/notify', async (req, res) => {
-    const n = parseNotify(ctx, req);
+    const { rateLimits } = ctx.config;
+    await ctx.security.rates.consume('ip', req.ip ?? 'unknown', rateLimits.perIp);
+    const n = await parseNotify(ctx, req);
+    // Counted once the sign is verified, so nobody else can use up a source's allowance.
+    await ctx.security.rates.consume('source', n.source, ctx.config.sources[n.source]?.maxMessagesPerSecond ?? rateLimits.perSource);
     // Answer only once the message is accepted: in the room history, handed to the adapter
     // and, when asked for, written to its log.
     await ctx.relay.publish(n.source, n.rooms, n.data);

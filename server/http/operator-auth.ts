@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { ImError, LEGACY_MESSAGES, singleField } from '../../packages/protocol';
-import { operatorSign, signsEqual } from '../../packages/signing';
+import { operatorSign, secretsEqual, signsEqual } from '../../packages/signing';
 import { sourceConfig, type ServerContext } from '../context';
 
 /** A request's parameters: the query string merged with a form or JSON body. */
@@ -14,7 +14,17 @@ export function isAdmin(ctx: ServerContext, req: Request): boolean {
   const key = ctx.config.adminKey;
   const header = req.get('authorization');
   if (!key || !header?.startsWith('Bearer ')) return false;
-  return signsEqual(key, header.slice(7).trim());
+  // Exact and constant-time: the admin key is a secret, not a hex sign (no case folding).
+  return secretsEqual(key, header.slice(7).trim());
+}
+
+/** For read-outs across sources: only the admin key opens them (FORBIDDEN otherwise, also when none is configured). */
+export function requireAdmin(ctx: ServerContext, req: Request): void {
+  if (isAdmin(ctx, req)) return;
+  throw new ImError(
+    'FORBIDDEN',
+    ctx.config.adminKey ? 'this read-out needs Authorization: Bearer <adminKey>' : 'this read-out needs an adminKey in the server configuration',
+  );
 }
 
 /**

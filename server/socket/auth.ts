@@ -1,57 +1,96 @@
 import type { ExtendedError, Socket } from 'socket.io';
 import { ImError, LEGACY_MESSAGES, parseRoomList, singleField, type SocketData } from '../../packages/protocol';
-import { legacyConnectSign, signsEqual } from '../../packages/signing';
 import { sourceConfig, type ServerContext } from '../context';
+import { originAllowed } from '../http/notify';
+import { clientIp } from '../security/client-ip';
+import { checkRooms, roomAllowed } from '../security/rights';
+import { claimNonce, signFields, verifyConnectSign } from '../security/verify-sign';
 
 type Query = Record<string, unknown>;
 
+/** What the handshake knows besides the query string. */
+export interface HandshakeMeta {
+  /** `socket.handshake.auth`: may carry the sign fields, so a client can sign each (re)connect afresh. */
+  auth?: unknown;
+  /** The Origin header (browsers send it). */
+  origin?: string;
+  /** The client address (see security/client-ip.ts). */
+  ip?: string;
+}
+
+/** Sign fields a client may send in `auth` instead of the query (they win over the query). */
+const AUTH_SIGN_FIELDS = ['sign', 'sign_type', 'ts', 'nonce'] as const;
+
+function withAuthFields(query: Query, auth: unknown): Query {
+  if (auth === null || typeof auth !== 'object' || Array.isArray(auth)) return query;
+  const out: Query = { ...query };
+  for (const key of AUTH_SIGN_FIELDS) if (Object.hasOwn(auth, key)) out[key] = (auth as Query)[key];
+  return out;
+}
+
+/** The per-user key of connection caps; source names never hold ':'. */
+const userKey = (source: string, userid: string) => `${source}:${userid}`;
+
 /**
  * Checks the contract's signed query string in the original's order and returns what the
- * connection may do. Throws ImError with the original's messages.
+ * connection may do. Throws ImError with the original's messages. After the contract's checks
+ * come the newer ones: strong signs (timestamp, replay), connect origins, join rights, caps.
  */
-export function authenticateHandshake(ctx: ServerContext, query: Query): SocketData {
-  const source = singleField(query.source, 'source');
+export async function authenticateHandshake(ctx: ServerContext, query: Query, meta: HandshakeMeta = {}): Promise<SocketData> {
+  const q = withAuthFields(query, meta.auth);
+  const source = singleField(q.source, 'source');
   if (!source) throw new ImError('SOURCE_REQUIRED', LEGACY_MESSAGES.sourceRequired);
-  if (singleField(query.role, 'role') === 'publisher') return authenticatePublisher(ctx, source, query);
-  const sign = singleField(query.sign, 'sign');
+  if (singleField(q.role, 'role') === 'publisher') return authenticatePublisher(ctx, source, q, meta);
+  const sign = singleField(q.sign, 'sign');
   if (!sign) throw new ImError('SIGN_REQUIRED', LEGACY_MESSAGES.connectSignRequired);
-  const roomIds = singleField(query.room_ids, 'room_ids');
+  const roomIds = singleField(q.room_ids, 'room_ids');
   if (!roomIds) throw new ImError('ROOMS_REQUIRED', LEGACY_MESSAGES.roomIdsRequired);
   const cfg = sourceConfig(ctx, source);
-  if (!signsEqual(legacyConnectSign(source, roomIds, cfg.signKey), sign)) {
-    throw new ImError('BAD_SIGN', LEGACY_MESSAGES.connectSignFailed);
-  }
+  const fields = { ...signFields(q), sign };
+  // Only the strong sign covers the userid; the legacy path reads it below, in the original order.
+  const signedUserid = fields.signType ? singleField(q.userid, 'userid') : '';
+  const verified = verifyConnectSign(ctx, cfg, source, roomIds, signedUserid, fields, LEGACY_MESSAGES.connectSignFailed);
   const { limits } = ctx.config;
   const rooms = parseRoomList(roomIds, {
     max: limits.maxRoomsPerConnection,
     maxLength: limits.maxRoomIdLength,
     emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
   });
-  const userid = singleField(query.userid, 'userid');
+  const userid = singleField(q.userid, 'userid');
   if (!userid) throw new ImError('USERID_REQUIRED', 'userid can not be null!');
-  const username = singleField(query.username, 'username');
+  const username = singleField(q.username, 'username');
   if (!username) throw new ImError('USERNAME_REQUIRED', 'username can not be null!');
-  const extInfo = singleField(query.ext_info, 'ext_info');
+  const extInfo = singleField(q.ext_info, 'ext_info');
   if (extInfo.length > limits.maxExtInfoLength) {
     throw new ImError('INVALID_PARAMETER', `ext_info is longer than ${limits.maxExtInfoLength} characters`);
   }
+  if (meta.origin && !originAllowed(cfg.connectOrigins, meta.origin)) {
+    throw new ImError('FORBIDDEN', `pages from origin ${meta.origin} may not connect to source ${source}`);
+  }
+  checkRooms(cfg.rights.join, rooms, { userid, userBound: verified.scheme === 'strong', joined: [] }, 'join', source);
+  const ip = meta.ip ?? 'unknown';
+  ctx.security.connections.check(ip, userKey(source, userid));
+  await claimNonce(ctx, verified);
   return {
     source,
     userid: userid.slice(0, 256),
     username: username.slice(0, 256),
     rooms,
     extInfo,
-    watchQuit: singleField(query.watch_quit, 'watch_quit') === '1',
+    watchQuit: singleField(q.watch_quit, 'watch_quit') === '1',
     connectedAt: ctx.now(),
     canRead: true,
+    signedWith: verified.scheme,
+    ip,
   };
 }
 
 /**
  * An unsigned, publish-only hook connection (`role=publisher`): allowed only when the source
- * lists the rooms in `hook.rooms`. It joins no room, so it can never read what others send.
+ * lists the rooms in `hook.rooms` (exact ids or patterns). It joins no room, so it can never
+ * read what others send.
  */
-function authenticatePublisher(ctx: ServerContext, source: string, query: Query): SocketData {
+function authenticatePublisher(ctx: ServerContext, source: string, query: Query, meta: HandshakeMeta): SocketData {
   const cfg = sourceConfig(ctx, source);
   const roomIds = singleField(query.room_ids, 'room_ids');
   if (!roomIds) throw new ImError('ROOMS_REQUIRED', LEGACY_MESSAGES.roomIdsRequired);
@@ -60,7 +99,7 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query)
     maxLength: ctx.config.limits.maxRoomIdLength,
     emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
   });
-  const refused = rooms.filter((r) => !cfg.hook.rooms.includes(r));
+  const refused = rooms.filter((r) => !roomAllowed(cfg.hook.rooms, r, { userid: '', userBound: false, joined: [] }));
   if (refused.length > 0) {
     throw new ImError(
       'FORBIDDEN',
@@ -69,6 +108,9 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query)
         : `source ${source} accepts unsigned publishers only for rooms: ${cfg.hook.rooms.join(', ')}`,
     );
   }
+  const ip = meta.ip ?? 'unknown';
+  // Unsigned: the userid proves nothing, so only the per-IP cap applies.
+  ctx.security.connections.check(ip, undefined);
   return {
     source,
     userid: singleField(query.userid, 'userid').slice(0, 256) || 'hook',
@@ -79,7 +121,14 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query)
     watchQuit: false,
     connectedAt: ctx.now(),
     canRead: false,
+    signedWith: 'none',
+    ip,
   };
+}
+
+/** The key connection caps count a socket under (undefined for unsigned hooks). */
+export function connectionUserKey(data: SocketData): string | undefined {
+  return data.signedWith === 'none' ? undefined : userKey(data.source, data.userid);
 }
 
 /** Turns any failure into the error Socket.IO sends as `connect_error` (`message` and `data: {code, message}`). */
@@ -92,12 +141,21 @@ export function toConnectError(err: unknown): ExtendedError {
 
 export function handshakeMiddleware(ctx: ServerContext) {
   return (socket: Socket, next: (err?: ExtendedError) => void) => {
-    try {
-      socket.data = authenticateHandshake(ctx, socket.handshake.query as Query);
-      next();
-    } catch (err) {
-      if (!(err instanceof ImError)) ctx.logger.error({ err }, 'handshake failed');
-      next(toConnectError(err));
-    }
+    const { headers } = socket.handshake;
+    const meta: HandshakeMeta = {
+      auth: socket.handshake.auth,
+      origin: typeof headers.origin === 'string' ? headers.origin : undefined,
+      ip: clientIp(socket.handshake.address, headers['x-forwarded-for']),
+    };
+    authenticateHandshake(ctx, socket.handshake.query as Query, meta).then(
+      (data) => {
+        socket.data = data;
+        next();
+      },
+      (err: unknown) => {
+        if (!(err instanceof ImError)) ctx.logger.error({ err }, 'handshake failed');
+        next(toConnectError(err));
+      },
+    );
   };
 }

@@ -17,6 +17,7 @@ import type { Socket } from 'socket.io';
 import type { ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
+import { checkRooms } from '../security/rights';
 
 export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -72,7 +73,14 @@ function targetRooms(ctx: ServerContext, raw: unknown): string[] {
 }
 
 function checkSize(ctx: ServerContext, value: unknown, what: string): void {
-  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Too deeply nested for the stack (the frame size limit still allows that).
+    throw new ImError('INVALID_PARAMETER', `${what} cannot be encoded as JSON (nested too deeply?)`);
+  }
+  const bytes = Buffer.byteLength(text ?? '');
   if (bytes > ctx.config.limits.maxMessageBytes) {
     throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${ctx.config.limits.maxMessageBytes}`);
   }
@@ -81,6 +89,15 @@ function checkSize(ctx: ServerContext, value: unknown, what: string): void {
 export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
   const { source, publishRooms } = socket.data;
   const hookCfg = ctx.config.sources[source]!.hook;
+  // The source's `rights.post` (server/security/rights.ts); `{userid}` counts only when signed strongly.
+  const checkPostRights = (rooms: string[]) =>
+    checkRooms(
+      ctx.config.sources[source]!.rights.post,
+      rooms,
+      { userid: socket.data.userid, userBound: socket.data.signedWith === 'strong', joined: socket.data.rooms },
+      'post to',
+      source,
+    );
   socket.join(socket.data.rooms.map((r) => roomKey(source, r)));
   // Publish-only hooks are unsigned: limit their rate per connection.
   const bucket = publishRooms ? new TokenBucket(hookCfg.maxEntriesPerSecond, Math.max(hookCfg.maxEntriesPerSecond, 100), ctx.now) : undefined;
@@ -96,6 +113,7 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
       if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
       if (data === undefined || data === null || data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
       const rooms = targetRooms(ctx, roomIds);
+      checkPostRights(rooms);
       checkSize(ctx, data, 'data');
       await ctx.relay.publish(source, rooms, data);
     });
@@ -118,6 +136,8 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
         if (!bucket!.take(parsed.data.length)) {
           throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
         }
+      } else {
+        checkPostRights(rooms);
       }
       for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
       for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);

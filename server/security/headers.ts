@@ -1,0 +1,47 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { SecurityHeadersConfig } from './security-config';
+
+/**
+ * The CSP of the server's own pages (/debug, /monitor, …): everything from this origin,
+ * inline scripts and styles allowed (the pages are small and self-contained), no plugins, no
+ * framing by other sites, no foreign form targets. Replace it with `securityHeaders.contentSecurityPolicy`.
+ */
+export const DEFAULT_PAGE_CSP: Record<string, string[]> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'", "'unsafe-inline'"],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:', 'blob:'],
+  'font-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'self'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'self'"],
+};
+
+/** Answers read by other origins: scripts in <script src> tags and the CORS API. */
+const SHARED_PREFIXES = ['/js/', '/api/', '/refreshpage', '/healthz'];
+
+/**
+ * helmet on every Express answer (Socket.IO's own endpoint is not Express). Pages get the full
+ * set with a CSP; the bundles under /js and the API keep Cross-Origin-Resource-Policy
+ * cross-origin, because the contract's pages load /js/node_im.min.js from another origin and
+ * post to /api/notify cross-origin (CORS, which CORP would not block, but a no-cors fetch would be).
+ */
+export function securityHeaders(cfg: SecurityHeadersConfig): RequestHandler {
+  if (!cfg.enabled) return (_req, _res, next) => next();
+  const hsts = cfg.hstsMaxAge > 0 ? { maxAge: cfg.hstsMaxAge, includeSubDomains: false } : false;
+  const pageCsp =
+    cfg.contentSecurityPolicy === false ? false : { useDefaults: false, directives: cfg.contentSecurityPolicy ?? DEFAULT_PAGE_CSP };
+  const pages = helmet({ contentSecurityPolicy: pageCsp, strictTransportSecurity: hsts });
+  const shared = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    strictTransportSecurity: hsts,
+  });
+  return (req, res, next) => {
+    const shares = SHARED_PREFIXES.some((p) => req.path.startsWith(p));
+    (shares ? shared : pages)(req, res, next);
+  };
+}
