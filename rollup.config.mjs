@@ -1,5 +1,6 @@
 // Builds the scripts the server serves under /js/. Each bundle has a gzipped size budget:
 // the build prints every size and fails when one is over.
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -17,6 +18,17 @@ const bundles = [
   // The remote-debug hook: one script tag (issue 4).
   { input: 'browser-hook/iife.ts', file: 'dist/browser/node_im_remote_debug.js', budget: 22 * KB },
 ];
+
+// engine.io-client imports its Node transports (`./polling-xhr.node.js`, which pulls a Node XHR
+// and `ws`) and maps them to the browser ones in its package.json "browser" field, which
+// node-resolve ignores for packages with "exports". Map them here: 3 KB gzipped less per bundle.
+const engineIoBrowser = {
+  name: 'engine-io-browser',
+  resolveId(source, importer) {
+    if (!importer || !source.endsWith('.node.js') || !importer.includes(`${path.sep}engine.io-client${path.sep}`)) return null;
+    return path.resolve(path.dirname(importer), source.replace(/\.node\.js$/, '.js'));
+  },
+};
 
 function sizeBudget(budget) {
   return {
@@ -37,6 +49,7 @@ export default bundles.map(({ input, file, budget }) => ({
   input,
   output: { file, format: 'iife', sourcemap: true, generatedCode: 'es2015' },
   plugins: [
+    engineIoBrowser,
     nodeResolve({ browser: true, preferBuiltins: false }),
     commonjs(),
     esbuild({ target: 'es2018', tsconfig: 'tsconfig.json' }),

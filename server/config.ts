@@ -9,6 +9,7 @@ import {
   securityLimitsShape,
   sourceSecurityShape,
 } from './security/security-config';
+import { adapterSchema, messageLogSchema, recoverySchema } from './cluster/cluster-config';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
 export const DEMO_SOURCES = {
@@ -59,18 +60,6 @@ const limitsSchema = z
   })
   .strict();
 
-const adapterSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('memory') }).strict(),
-  z
-    .object({
-      type: z.literal('redis'),
-      url: z.string().url('adapter.url must be a redis:// URL'),
-      /** Key prefix for everything this service stores in Redis. */
-      prefix: z.string().default('im'),
-    })
-    .strict(),
-]);
-
 export const configSchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(4000),
@@ -86,6 +75,10 @@ export const configSchema = z
     adminKey: z.string().min(16, 'adminKey must be at least 16 characters').optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
     adapter: adapterSchema.default({ type: 'memory' }),
+    /** Socket.IO connection state recovery window (server/cluster/cluster-config.ts). */
+    recovery: recoverySchema,
+    /** Where `filename` message logs are kept: files or Redis (server/cluster/cluster-config.ts). */
+    messageLog: messageLogSchema,
     /** Room history: the last `size` messages per room, none older than `maxAgeSeconds`. size 0 turns it off. */
     history: z
       .object({
@@ -196,5 +189,9 @@ function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv): Recor
   if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
   if (env.IM_ADMIN_KEY) out.adminKey = env.IM_ADMIN_KEY;
   if (env.REDIS_URL) out.adapter = { ...(out.adapter as object | undefined), type: 'redis', url: env.REDIS_URL };
+  // Only meaningful with Redis; the schema names the key when they are set without it.
+  for (const [name, key] of [['REDIS_PREFIX', 'prefix'], ['REDIS_TRANSPORT', 'transport'], ['REDIS_STARTUP', 'onStartup']] as const) {
+    if (env[name]) out.adapter = { ...(out.adapter as object | undefined), [key]: env[name] };
+  }
   return out;
 }

@@ -16,7 +16,10 @@ import type { ServerContext } from './context';
 import { errorHandler, sendError } from './http/error-handler';
 import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
+import { presenceRouter } from './http/presence-routes';
 import { createMessageLog } from './logs/message-log';
+import { createPresence, type Presence } from './presence/presence';
+import type { PresenceStore } from './presence/presence-store';
 import { securityHeaders } from './security/headers';
 import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
@@ -33,6 +36,8 @@ export interface CreateServerOptions {
   now?: () => number;
   /** Overrides the history store (the Redis one in a cluster). */
   historyStore?: HistoryStore;
+  /** Overrides the presence store (default: Redis when ctx.redis is set, else memory). */
+  presenceStore?: PresenceStore;
 }
 
 export interface ImRelayServer {
@@ -41,6 +46,8 @@ export interface ImRelayServer {
   io: ImServer;
   relay: Relay;
   context: ServerContext;
+  /** Online users, join/leave signals, browser info and page views. */
+  presence: Presence;
   /** Starts listening; resolves with the bound port (pass 0 for a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /** HTTP requests being handled right now. */
@@ -74,6 +81,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const messageLog = createMessageLog(config.logDir, now);
   const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis });
   const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security };
+  // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
+  const presence = createPresence(ctx, options.presenceStore);
 
   let inflight = 0;
   let draining = false;
@@ -128,6 +137,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   app.use(notifyRouter(ctx));
   app.use(operatorRouter(ctx));
+  app.use(presenceRouter(ctx, presence));
   app.use(
     '/js',
     express.static(path.join(PROJECT_ROOT, 'dist/browser'), { maxAge: '5m', etag: true, fallthrough: true }),
@@ -140,6 +150,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     trackConnection(ctx, socket);
     guardSocket(ctx, socket);
     registerHandlers(ctx, socket);
+    presence.attach(socket);
   });
 
   if (config.demo) {
@@ -153,6 +164,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      // Live monitor streams never finish by themselves.
+      presence.endStreams();
       // Stop accepting new connections; keep the open ones until their requests finish.
       httpServer.close();
       if (inflight > 0) {
@@ -162,6 +175,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
         ]);
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await presence.close();
       httpServer.closeAllConnections();
       await historyStore.close();
       await messageLog.close();
@@ -174,6 +188,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     io,
     relay,
     context: ctx,
+    presence,
     get inflightRequests() {
       return inflight;
     },

@@ -20,7 +20,8 @@ export const LOG_LEVEL_RANK: Record<LogLevel, number> = { debug: 0, log: 1, info
  * - `function`: `{ $t, name }`
  * - `string` (truncated): `{ $t, value, length }` where length is the original length
  * - `Date`: `{ $t, iso }`; `RegExp`: `{ $t, source, flags }`
- * - `Error`: `{ $t, name, message, stack?, cause? }`
+ * - `Error`: `{ $t, name, message, stack?, cause?, errors?, props? }` (errors: an AggregateError's;
+ *   props: own extra keys such as `code`)
  * - `Map`: `{ $t, size, entries: [[k, v], ...] }`; `Set`: `{ $t, size, values: [...] }`
  * - `TypedArray`: `{ $t, ctor, length, values: [...] }`
  * - `node` (DOM): `{ $t, summary }` e.g. `div#app.main`
@@ -28,6 +29,7 @@ export const LOG_LEVEL_RANK: Record<LogLevel, number> = { debug: 0, log: 1, info
  * - `more` (breadth cut): `{ $t, count }` as the last element/key `…`
  * - `thrown` (a getter threw): `{ $t, message }`
  * - `object` with a class name: plain keys plus `$ctor`
+ * A user's own key `$t` or `$ctor` travels as `$$t` / `$$ctor`, so it is never read as a tag.
  */
 export const SERIALIZED_TAGS = [
   'undefined', 'NaN', 'Infinity', '-Infinity', '-0', 'bigint', 'symbol', 'function', 'string',
@@ -66,6 +68,8 @@ export const logEntrySchema = z.object({
   callSite: callSiteSchema.optional(),
   /** Console group depth at the time of the call. */
   group: z.number().int().nonnegative().optional(),
+  /** The caller's stack, for `console.trace` and failed `console.assert`. */
+  stack: z.string().max(16384).optional(),
   /** Entries the producer dropped (buffer overflow) just before this one. */
   dropped: z.number().int().nonnegative().optional(),
 });

@@ -149,6 +149,13 @@ while i <= #ARGV do
 end
 redis.call('PEXPIRE', conns, ARGV[3])
 redis.call('PEXPIRE', users, ARGV[3])
+-- A remove that failed while Redis was away left its user announced with nothing pending.
+local now = clock()
+local live = others(now)
+local leaving = base .. ':leaving'
+for _, u in ipairs(redis.call('HKEYS', base .. ':announced')) do
+  if total(live, u) == 0 and not redis.call('ZSCORE', leaving, u) then redis.call('ZADD', leaving, now, u) end
+end
 return joined
 `;
 

@@ -1,0 +1,282 @@
+import { createEntryBuffer } from './buffer';
+import { callerFrame, formatFrames, parseStack } from './call-site';
+import { instrumentConsole } from './instrument/console';
+import { instrumentGlobalErrors } from './instrument/global-error';
+import { instrumentResourceErrors } from './instrument/resource-error';
+import { instrumentUnhandledRejections } from './instrument/unhandled-rejection';
+import { serializeArgs, type SerializeLimits } from './serialize';
+import { createTransport, type Transport, type TransportStatus } from './transport';
+import type { Capture, Guard, LogEntry, LogLevel } from './types';
+
+export const ALL_LEVELS: readonly LogLevel[] = ['debug', 'log', 'info', 'warn', 'error'];
+
+export interface InstallOptions {
+  /** The relay server, e.g. `https://im.example.com:4000`. Default: this page's origin. */
+  server?: string;
+  /** Default `remote_debug`. */
+  source?: string;
+  /** Room (or comma-separated rooms) to publish to. Default `console-log`. */
+  room?: string;
+  /**
+   * A publish-only token (`publishToken(sign_key, source, room)`), for sources that do not take
+   * unsigned hook publishes. It lets the page publish, never read.
+   */
+  credential?: string;
+  /** Levels to send (others still print locally). Default: all. A string is comma-separated. */
+  levels?: readonly LogLevel[] | string;
+  /** Session name shown in viewers. Default: a random id kept per tab in sessionStorage. */
+  session?: string;
+  /** Sent as the connection's userid / username (server logs). */
+  userid?: string;
+  username?: string;
+  /**
+   * Last look at each entry before it is sent (at send time, not at the console call): return
+   * the entry (changed or not) to send it, or null/false to drop it. Runs guarded: console calls
+   * inside it are not captured, and if it throws the entry is sent unchanged.
+   */
+  beforeSend?: (entry: LogEntry) => LogEntry | null | false | undefined | void;
+  /** Entries kept while offline; past it the oldest go (and the next entry says how many). Default 1000. */
+  bufferSize?: number;
+  /** Entries per postLogs. Default 50 (the server takes at most 100). */
+  batchSize?: number;
+  /** How long to gather entries before sending, ms. Default 100. */
+  flushDelayMs?: number;
+  /** Largest entry, bytes of JSON: larger ones have their arguments cut. Default 32000 (the server's hook default is 32 KiB). */
+  maxEntryBytes?: number;
+  serialize?: Partial<SerializeLimits>;
+  /** What to capture. Default: all true. */
+  captureConsole?: boolean;
+  captureErrors?: boolean;
+  captureRejections?: boolean;
+  captureResources?: boolean;
+  /** Files whose frames are never a call site (e.g. the hook's own script, a logging wrapper). */
+  ignoreFiles?: readonly string[];
+}
+
+/** `install()` answers with this: call it to uninstall. */
+export interface RemoteDebug {
+  (): void;
+  uninstall(): void;
+  /** Sends buffered entries now, if connected. */
+  flush(): void;
+  status(): HookStatus;
+  readonly session: string;
+}
+
+export interface HookStatus extends TransportStatus {
+  session: string;
+  /** Entries recorded since install. */
+  recorded: number;
+}
+
+const GLOBAL_KEY = Symbol.for('node-im.remote-debug');
+const SESSION_KEY = 'node-im-remote-debug-session';
+
+function randomId(): string {
+  return Date.now().toString(36).slice(-4) + Math.random().toString(36).slice(2, 10);
+}
+
+/** Stable for the tab's life (sessionStorage survives reloads, not new tabs). */
+function tabSession(win: Window): string {
+  try {
+    const kept = win.sessionStorage.getItem(SESSION_KEY);
+    if (kept) return kept;
+    const id = randomId();
+    win.sessionStorage.setItem(SESSION_KEY, id);
+    return id;
+  } catch {
+    // Storage blocked (sandboxed frame, privacy mode): one id per page load.
+    return randomId();
+  }
+}
+
+export function parseLevels(levels: InstallOptions['levels']): Set<LogLevel> {
+  if (levels === undefined) return new Set(ALL_LEVELS);
+  const list = typeof levels === 'string' ? levels.split(',').map((l) => l.trim()) : levels;
+  return new Set(ALL_LEVELS.filter((l) => list.includes(l)));
+}
+
+function byteLength(text: string): number {
+  return typeof TextEncoder !== 'undefined' ? new TextEncoder().encode(text).length : text.length * 3;
+}
+
+/**
+ * Installs the remote-debug hook in this page. Idempotent: while installed, another call
+ * returns the same handle. Never throws into the page.
+ */
+export function install(options: InstallOptions = {}): RemoteDebug {
+  const win = window;
+  const holder = win as unknown as Record<symbol, RemoteDebug | undefined>;
+  const existing = holder[GLOBAL_KEY];
+  if (existing) return existing;
+
+  const guard: Guard = { busy: false };
+  const con = win.console;
+  const levels = parseLevels(options.levels);
+  const session = (options.session ?? '').slice(0, 128) || tabSession(win);
+  const maxEntryBytes = options.maxEntryBytes ?? 32_000;
+  const ignoreFiles = options.ignoreFiles ?? [];
+  const buffer = createEntryBuffer<LogEntry>(options.bufferSize ?? 1000);
+  const traces = new WeakMap<LogEntry, Capture>();
+  // Entries given back after a failed send come through finalize again: do the work once.
+  const finalized = new WeakSet<LogEntry>();
+  let seq = 0;
+  let recorded = 0;
+  // Filled once console is wrapped: the hook's own messages must bypass the wrapper.
+  let original: Record<string, (...args: unknown[]) => void> = {};
+
+  const diag = (level: 'warn' | 'info', message: string) => {
+    try {
+      (original[level] ?? con[level]).call(con, message);
+    } catch {
+      /* nowhere left to report */
+    }
+  };
+
+  let transport: Transport | undefined;
+
+  const record = (c: Capture) => {
+    if (!levels.has(c.level)) return;
+    const wasBusy = guard.busy;
+    guard.busy = true;
+    try {
+      const entry: LogEntry = {
+        kind: 'log',
+        v: 1,
+        level: c.level,
+        method: c.method,
+        args: serializeArgs(c.args, options.serialize),
+        ts: Date.now(),
+        seq: ++seq,
+        session,
+        origin: 'browser',
+        page: { url: String(win.location.href).slice(0, 4096) },
+      };
+      if (c.group) entry.group = c.group;
+      if (c.callSite) entry.callSite = c.callSite;
+      if (c.trace) traces.set(entry, c);
+      recorded++;
+      buffer.push(entry);
+      transport?.schedule();
+    } catch {
+      /* a lost entry is better than a broken page */
+    } finally {
+      guard.busy = wasBusy;
+    }
+  };
+
+  /** The expensive, deferred part: stack parsing, page details, beforeSend, size cut. */
+  const finalize = (entry: LogEntry): LogEntry | null => {
+    if (finalized.has(entry)) return entry;
+    const wasBusy = guard.busy;
+    guard.busy = true;
+    try {
+      const capture = traces.get(entry);
+      if (capture?.trace) {
+        traces.delete(entry);
+        const stack = capture.trace.stack;
+        const frame = callerFrame(stack, capture.skip ?? 0, ignoreFiles);
+        if (frame) entry.callSite = { file: frame.file.slice(0, 2048), line: frame.line, col: frame.col, ...(frame.fn ? { fn: frame.fn } : {}) };
+        if (capture.withStack && stack) {
+          const frames = parseStack(stack).slice(capture.skip ?? 0).filter((f) => !ignoreFiles.includes(f.file));
+          entry.stack = formatFrames(frames).slice(0, 16384);
+        }
+      }
+      entry.page = { url: entry.page?.url ?? '', title: String(win.document?.title ?? '').slice(0, 1024) };
+      entry.userAgent = String(win.navigator?.userAgent ?? '').slice(0, 1024);
+      entry.viewport = { width: win.innerWidth, height: win.innerHeight };
+      let out: LogEntry | null = entry;
+      if (options.beforeSend) {
+        try {
+          const changed = options.beforeSend(entry);
+          if (changed === null || changed === false) out = null;
+          else if (changed && typeof changed === 'object') out = changed;
+        } catch (err) {
+          diag('warn', `remote debug: beforeSend threw (${String(err)}); entry sent unchanged`);
+        }
+      }
+      if (out) {
+        const bytes = byteLength(JSON.stringify(out));
+        if (bytes > maxEntryBytes) {
+          const preview = JSON.stringify(out.args).slice(0, Math.floor(maxEntryBytes / 8));
+          out.args = [`[entry of ${bytes} bytes cut to fit ${maxEntryBytes}]`, { $t: 'string', value: preview, length: bytes }];
+          out.stack = out.stack?.slice(0, 2000);
+        }
+        finalized.add(out);
+      }
+      return out;
+    } catch {
+      return entry;
+    } finally {
+      guard.busy = wasBusy;
+    }
+  };
+
+  const server = (() => {
+    try {
+      return new URL(options.server ?? win.location.origin, win.location.href).origin;
+    } catch {
+      return win.location.origin;
+    }
+  })();
+
+  const undo: Array<() => void> = [];
+  try {
+    if (options.captureConsole !== false) {
+      const wrapped = instrumentConsole(con, record, guard, levels);
+      original = wrapped.originals;
+      undo.push(wrapped.restore);
+    }
+    if (options.captureErrors !== false) undo.push(instrumentGlobalErrors(win, record));
+    if (options.captureRejections !== false) undo.push(instrumentUnhandledRejections(win, record));
+    if (options.captureResources !== false) undo.push(instrumentResourceErrors(win, record));
+    transport = createTransport({
+      server,
+      source: options.source || 'remote_debug',
+      room: options.room || 'console-log',
+      credential: options.credential,
+      userid: options.userid || 'hook',
+      username: options.username || session,
+      buffer,
+      finalize,
+      diag,
+      batchSize: Math.min(Math.max(1, options.batchSize ?? 50), 100),
+      flushDelayMs: options.flushDelayMs ?? 100,
+      ackTimeoutMs: 10_000,
+      retryDelayMs: 1000,
+    });
+    if (buffer.size > 0) transport.schedule();
+  } catch (err) {
+    diag('warn', `remote debug: could not start (${String(err)})`);
+  }
+
+  const onHide = () => transport?.flush();
+  win.addEventListener('pagehide', onHide);
+
+  const uninstall = () => {
+    if (holder[GLOBAL_KEY] !== handle) return;
+    delete holder[GLOBAL_KEY];
+    win.removeEventListener('pagehide', onHide);
+    for (const fn of undo.splice(0).reverse()) {
+      try {
+        fn();
+      } catch {
+        /* keep undoing the rest */
+      }
+    }
+    transport?.close();
+  };
+
+  const handle = Object.assign(uninstall, {
+    uninstall,
+    flush: () => transport?.flush(),
+    status: (): HookStatus => ({
+      ...(transport?.status() ?? { connected: false, buffered: buffer.size, sent: 0, dropped: buffer.droppedTotal }),
+      session,
+      recorded,
+    }),
+    session,
+  }) as RemoteDebug;
+  holder[GLOBAL_KEY] = handle;
+  return handle;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * How instances share messages. `memory`: one process (or `--workers N` on one machine, which
+ * then share through the primary process). `redis`: any number of instances on any number of
+ * machines, through one Redis.
+ */
+export const adapterSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('memory') }).strict(),
+  z
+    .object({
+      type: z.literal('redis'),
+      url: z.string().url('adapter.url must be a redis:// URL'),
+      /** Key prefix for everything this service stores in Redis (streams, history, logs, sessions). */
+      prefix: z.string().min(1).max(64).regex(/^[\w.:-]+$/, 'adapter.prefix may hold only letters, digits, "_", ".", ":" and "-"').default('im'),
+      /**
+       * `streams`: @socket.io/redis-streams-adapter (the default: instances that lose Redis for a
+       * moment read on from where they stopped, and Socket.IO's connection state recovery works
+       * across instances). `pubsub`: @socket.io/redis-adapter (plain PUBLISH/SUBSCRIBE).
+       * README "Deployment and clustering" has the measurements behind the default.
+       */
+      transport: z.enum(['streams', 'pubsub']).default('streams'),
+      /** At start-up, when Redis does not answer: `fail` (exit non-zero, clearly) or `wait` for it. */
+      onStartup: z.enum(['fail', 'wait']).default('fail'),
+      /** How long `fail` tries before giving up, in ms. */
+      startupTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+      /**
+       * A message accepted while this instance cannot reach Redis: `local` delivers it to this
+       * instance's own clients (not kept in history, not seen by other instances); `reject`
+       * refuses it with UNAVAILABLE (HTTP 503) so the sender can retry later.
+       */
+      whenDown: z.enum(['local', 'reject']).default('local'),
+      /** Longest a Redis command may take before the instance treats Redis as unavailable, in ms. */
+      commandTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+    })
+    .strict(),
+]);
+export type AdapterConfig = z.infer<typeof adapterSchema>;
+export type RedisAdapterConfig = Extract<AdapterConfig, { type: 'redis' }>;
+
+/**
+ * Socket.IO connection state recovery: a client that comes back within this window gets its
+ * session and the packets it missed (memory and Redis-streams adapters). 0 turns it off. Room
+ * history (offset + epoch) covers every adapter and instance crashes as well.
+ */
+export const recoverySchema = z
+  .object({
+    maxDisconnectionSeconds: z.number().int().min(0).max(86_400).default(120),
+  })
+  .strict()
+  .default({ maxDisconnectionSeconds: 120 });
+
+/**
+ * Where `filename` message logs live. `auto`: in Redis when the adapter is Redis (so
+ * /api/logs answers for the whole cluster), else files under `logDir`.
+ */
+export const messageLogSchema = z
+  .object({
+    store: z.enum(['auto', 'file', 'redis']).default('auto'),
+    /** Days a log is kept in Redis (files are left to the operator's log rotation). */
+    retentionDays: z.number().int().min(1).max(3660).default(30),
+  })
+  .strict()
+  .default({ store: 'auto', retentionDays: 30 });

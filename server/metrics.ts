@@ -1,0 +1,101 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Socket } from 'socket.io';
+import type { ImServer } from './cluster/relay';
+
+/**
+ * The Prometheus metrics of one server, in its own Registry (never prom-client's global one, so
+ * several servers in one process — tests, benchmarks — never mix their numbers).
+ */
+export interface ServerMetrics {
+  registry: Registry;
+  /** im_messages_in_total{source}: messages accepted by this instance (notify, postMsg, log entries, system). */
+  messagesIn: Counter<'source'>;
+  /** im_messages_out_total{source}: room messages this instance sent into the cluster (one per room). */
+  messagesOut: Counter<'source'>;
+  /** im_messages_local_only_total{source}: room messages delivered to this instance only, because Redis was down. */
+  messagesLocalOnly: Counter<'source'>;
+  /** im_deliveries_total: `newMsg` packets written to this instance's sockets, whichever instance accepted them. */
+  deliveries: Counter;
+  /** im_history_requests_total{outcome}: hit (messages returned), empty, truncated (position older than what is kept). */
+  historyRequests: Counter<'outcome'>;
+  /** im_history_messages_total: messages handed out from room history. */
+  historyMessages: Counter;
+  /** im_adapter_errors_total{connection}: errors of the Redis connections (connection refused, timeouts, …). */
+  adapterErrors: Counter<'connection'>;
+  /** im_redis_up{connection}: 1 while that Redis connection is ready. */
+  redisUp: Gauge<'connection'>;
+  /** Counts the socket's outgoing `newMsg` packets in `deliveries`. */
+  trackSocket(socket: Socket): void;
+}
+
+export function createMetrics(io: ImServer): ServerMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  new Gauge({
+    name: 'im_connections',
+    help: 'Engine.IO connections open on this instance',
+    registers,
+    collect() {
+      this.set(io.engine.clientsCount);
+    },
+  });
+  new Gauge({
+    name: 'im_sockets',
+    help: 'Socket.IO sockets (signed clients and publish-only hooks) connected to this instance',
+    registers,
+    collect() {
+      this.set(io.of('/').sockets.size);
+    },
+  });
+  new Gauge({
+    name: 'im_rooms',
+    help: 'Rooms with at least one member on this instance',
+    registers,
+    collect() {
+      // Every socket also sits in a room named after its id; ours are "source:room".
+      let n = 0;
+      for (const key of io.of('/').adapter.rooms.keys()) if (key.includes(':')) n++;
+      this.set(n);
+    },
+  });
+
+  const deliveries = new Counter({ name: 'im_deliveries_total', help: 'newMsg packets written to sockets of this instance', registers });
+
+  return {
+    registry,
+    messagesIn: new Counter({ name: 'im_messages_in_total', help: 'Messages accepted by this instance', labelNames: ['source'], registers }),
+    messagesOut: new Counter({
+      name: 'im_messages_out_total',
+      help: 'Room messages sent into the cluster by this instance (one per room)',
+      labelNames: ['source'],
+      registers,
+    }),
+    messagesLocalOnly: new Counter({
+      name: 'im_messages_local_only_total',
+      help: 'Room messages delivered to this instance only because Redis was unavailable',
+      labelNames: ['source'],
+      registers,
+    }),
+    deliveries,
+    historyRequests: new Counter({
+      name: 'im_history_requests_total',
+      help: 'Room history requests by outcome (hit, empty, truncated)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    historyMessages: new Counter({ name: 'im_history_messages_total', help: 'Messages handed out from room history', registers }),
+    adapterErrors: new Counter({
+      name: 'im_adapter_errors_total',
+      help: 'Errors of the Redis connections used by the adapter and the stores',
+      labelNames: ['connection'],
+      registers,
+    }),
+    redisUp: new Gauge({ name: 'im_redis_up', help: '1 while the Redis connection is ready', labelNames: ['connection'], registers }),
+    trackSocket(socket) {
+      socket.onAnyOutgoing((event: string) => {
+        if (event === 'newMsg') deliveries.inc();
+      });
+    },
+  };
+}

@@ -1,0 +1,335 @@
+// The live presence monitor. It reads /api/presence/stream (server-sent events, read with
+// fetch so the admin key can travel as a header) and renders with textContent only: every
+// user-supplied string (names, titles, URLs, user agents) stays text.
+(function () {
+  'use strict';
+
+  var MAX_VIEWS = 200;
+  var MAX_EVENTS = 200;
+  var RETRY_MS = 2000;
+
+  var el = function (id) { return document.getElementById(id); };
+  var state = {
+    connections: new Map(), // sid -> PresenceConnection
+    views: [], // newest first
+    events: [], // newest first
+    names: new Map(), // userid -> username (kept after they leave, for the feeds)
+  };
+  var creds = null;
+  var controller = null;
+  var retryTimer = null;
+  var renderQueued = false;
+
+  function node(tag, text, cls) {
+    var n = document.createElement(tag);
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    if (cls) n.className = cls;
+    return n;
+  }
+
+  function time(ms) {
+    var t = node('time', new Date(ms).toLocaleTimeString());
+    t.dateTime = new Date(ms).toISOString();
+    return t;
+  }
+
+  function setStatus(text, kind) {
+    var s = el('status');
+    s.textContent = text;
+    s.className = 'status ' + kind;
+  }
+
+  function who(userid) {
+    var name = state.names.get(userid);
+    return name !== undefined ? name + ' (' + userid + ')' : userid;
+  }
+
+  // ---- credentials: query string (?source=&ts=&sign=) and fragment (#admin_key=) -------------
+  function readCredentials() {
+    var q = new URLSearchParams(location.search);
+    var h = new URLSearchParams(location.hash.slice(1));
+    el('f-source').value = q.get('source') || '';
+    el('f-ts').value = q.get('ts') || '';
+    el('f-sign').value = q.get('sign') || '';
+    el('f-admin').value = h.get('admin_key') || '';
+    if (h.get('admin_key')) history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  function formCredentials() {
+    return {
+      source: el('f-source').value.trim(),
+      ts: el('f-ts').value.trim(),
+      sign: el('f-sign').value.trim(),
+      adminKey: el('f-admin').value,
+    };
+  }
+
+  function usable(c) {
+    return c.source !== '' && ((c.ts !== '' && c.sign !== '') || c.adminKey !== '');
+  }
+
+  // ---- the stream -----------------------------------------------------------------------------
+  function connect() {
+    clearTimeout(retryTimer);
+    if (controller) controller.abort();
+    controller = new AbortController();
+    var signal = controller.signal;
+    var q = new URLSearchParams({ source: creds.source });
+    var headers = { Accept: 'text/event-stream' };
+    if (creds.adminKey) headers.Authorization = 'Bearer ' + creds.adminKey;
+    else {
+      q.set('ts', creds.ts);
+      q.set('sign', creds.sign);
+    }
+    setStatus('connecting…', 'idle');
+    fetch('/api/presence/stream?' + q.toString(), { headers: headers, signal: signal, cache: 'no-store' })
+      .then(function (res) {
+        if (!res.ok) {
+          return res.json().then(
+            function (body) { throw { fatal: true, message: body.msg || ('HTTP ' + res.status), code: body.error }; },
+            function () { throw { fatal: res.status < 500, message: 'HTTP ' + res.status }; }
+          );
+        }
+        return readStream(res.body.getReader(), signal);
+      })
+      .then(function () { if (!signal.aborted) retry('stream ended'); })
+      .catch(function (err) {
+        if (signal.aborted) return;
+        if (err && err.fatal) {
+          var hint = err.code === 'STALE_TIMESTAMP' || err.code === 'BAD_SIGN' ? ' — ask for a fresh ts and sign' : '';
+          setStatus('refused: ' + err.message + hint, 'error');
+          return;
+        }
+        retry((err && err.message) || 'connection lost');
+      });
+  }
+
+  function retry(why) {
+    setStatus(why + ', retrying…', 'error');
+    retryTimer = setTimeout(connect, RETRY_MS);
+  }
+
+  function readStream(reader, signal) {
+    var decoder = new TextDecoder();
+    var buffer = '';
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done || signal.aborted) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          var block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          dispatch(block);
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function dispatch(block) {
+    var event = 'message';
+    var data = [];
+    block.split('\n').forEach(function (line) {
+      if (line.indexOf('event:') === 0) event = line.slice(6).trim();
+      else if (line.indexOf('data:') === 0) data.push(line.slice(5).replace(/^ /, ''));
+    });
+    if (data.length === 0) return;
+    var payload;
+    try {
+      payload = JSON.parse(data.join('\n'));
+    } catch (e) {
+      return;
+    }
+    if (event === 'hello') {
+      setStatus('live', 'live');
+      el('instance').textContent = 'via ' + payload.instance + ' · dead instances drop within ' + Math.round(payload.expiryMs / 1000) + ' s';
+    } else if (event === 'snapshot') {
+      state.connections.clear();
+      payload.connections.forEach(function (c) { remember(c); state.connections.set(c.sid, c); });
+      state.views = payload.pageViews.slice(0, MAX_VIEWS);
+    } else if (event === 'presence') {
+      apply(payload);
+    } else if (event === 'failure') {
+      setStatus(payload.message, 'error');
+    }
+    queueRender();
+  }
+
+  function remember(c) {
+    state.names.set(c.userid, c.username);
+  }
+
+  function logEvent(kind, text, at) {
+    state.events.unshift({ kind: kind, text: text, at: at });
+    if (state.events.length > MAX_EVENTS) state.events.length = MAX_EVENTS;
+  }
+
+  function apply(e) {
+    switch (e.type) {
+      case 'connect':
+      case 'update':
+        remember(e.connection);
+        state.connections.set(e.connection.sid, e.connection);
+        break;
+      case 'disconnect':
+        state.connections.delete(e.sid);
+        break;
+      case 'pageview': {
+        state.views.unshift(e.view);
+        if (state.views.length > MAX_VIEWS) state.views.length = MAX_VIEWS;
+        var c = state.connections.get(e.sid);
+        if (c) c.page = { url: e.view.url, title: e.view.title, at: e.view.at };
+        break;
+      }
+      case 'join':
+        state.names.set(e.userid, e.username);
+        logEvent('join', e.username + ' (' + e.userid + ') came', e.at);
+        break;
+      case 'leave':
+        logEvent('leave', e.username + ' (' + e.userid + ') left', e.at);
+        break;
+      case 'instance_down':
+        state.connections.forEach(function (conn, sid) {
+          if (conn.instance === e.instance) state.connections.delete(sid);
+        });
+        logEvent('leave', 'instance ' + e.instance + ' stopped; its connections are gone', e.at);
+        break;
+    }
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+  function queueRender() {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(function () {
+      renderQueued = false;
+      render();
+    });
+  }
+
+  function users(room) {
+    var byUser = new Map();
+    state.connections.forEach(function (c) {
+      if (room && c.rooms.indexOf(room) < 0) return;
+      var u = byUser.get(c.userid);
+      if (!u) {
+        u = { userid: c.userid, username: c.username, since: c.since, connections: 0, rooms: [], page: null, client: null };
+        byUser.set(c.userid, u);
+      }
+      u.connections++;
+      if (c.since < u.since) u.since = c.since;
+      c.rooms.forEach(function (r) { if (u.rooms.indexOf(r) < 0) u.rooms.push(r); });
+      if (c.page && (!u.page || c.page.at >= u.page.at)) u.page = c.page;
+      if (c.client) u.client = c.client;
+    });
+    return Array.from(byUser.values()).sort(function (a, b) { return a.since - b.since; });
+  }
+
+  function browser(client) {
+    if (!client) return '';
+    var parts = [];
+    if (client.language) parts.push(client.language);
+    if (client.timeZone) parts.push(client.timeZone);
+    if (client.screen) parts.push('screen ' + client.screen.width + '×' + client.screen.height);
+    if (client.viewport) parts.push('viewport ' + client.viewport.width + '×' + client.viewport.height);
+    return parts.join(' · ');
+  }
+
+  function render() {
+    var room = el('room-filter').value.trim();
+    var list = users(room);
+    var total = 0;
+    list.forEach(function (u) { total += u.connections; });
+    el('count-users').textContent = String(list.length);
+    el('count-connections').textContent = String(total);
+    el('count-views').textContent = String(state.views.length);
+
+    var body = document.createElement('tbody');
+    list.forEach(function (u) {
+      var tr = document.createElement('tr');
+      tr.dataset.userid = u.userid;
+      var name = node('td');
+      name.appendChild(node('span', u.username, 'username'));
+      name.appendChild(document.createElement('br'));
+      name.appendChild(node('small', u.userid));
+      tr.appendChild(name);
+      tr.appendChild(node('td', u.connections, 'connections'));
+      var since = node('td');
+      since.appendChild(time(u.since));
+      tr.appendChild(since);
+      var page = node('td', null, 'page');
+      if (u.page) {
+        page.appendChild(node('span', u.page.title || '(no title)', 'title'));
+        page.appendChild(document.createElement('br'));
+        page.appendChild(node('small', u.page.url, 'url'));
+      }
+      tr.appendChild(page);
+      var b = node('td', browser(u.client), 'browser');
+      if (u.client && u.client.userAgent) b.title = u.client.userAgent;
+      tr.appendChild(b);
+      tr.appendChild(node('td', u.rooms.join(', '), 'rooms'));
+      body.appendChild(tr);
+    });
+    var table = el('online');
+    table.replaceChild(body, table.tBodies[0]);
+    el('online-empty').hidden = list.length > 0;
+
+    var views = document.createElement('ol');
+    views.id = 'views';
+    views.className = 'feed';
+    state.views.forEach(function (v) {
+      var li = node('li');
+      li.appendChild(time(v.at));
+      li.appendChild(node('b', who(v.userid)));
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(node('span', v.title || '(no title)', 'title'));
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(node('small', v.url + (v.nav ? ' · ' + v.nav : ''), 'url'));
+      views.appendChild(li);
+    });
+    el('views').replaceWith(views);
+
+    var events = document.createElement('ol');
+    events.id = 'events';
+    events.className = 'feed';
+    state.events.forEach(function (e) {
+      var li = node('li', null, e.kind);
+      li.appendChild(time(e.at));
+      li.appendChild(document.createTextNode(e.text));
+      events.appendChild(li);
+    });
+    el('events').replaceWith(events);
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+  el('auth').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var c = formCredentials();
+    if (!usable(c)) {
+      setStatus('give source with ts and sign, or the admin key', 'error');
+      return;
+    }
+    creds = c;
+    // Keep the (expiring, source-bound) sign in the address for a reload; never the admin key.
+    var q = new URLSearchParams({ source: c.source });
+    if (!c.adminKey) {
+      q.set('ts', c.ts);
+      q.set('sign', c.sign);
+    }
+    history.replaceState(null, '', location.pathname + '?' + q.toString());
+    state.connections.clear();
+    state.views = [];
+    state.events = [];
+    connect();
+  });
+  el('room-filter').addEventListener('input', queueRender);
+
+  readCredentials();
+  if (usable(formCredentials())) {
+    creds = formCredentials();
+    connect();
+  }
+  render();
+})();

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { callerFrame, formatFrames, ownFile, parseStack } from '../../browser-hook/call-site';
+
+const CHROMIUM = `Error: boom
+    at wrapper (http://cdn.test/js/node_im_remote_debug.js:1:2345)
+    at render (http://app.test/static/app.js:10:15)
+    at new Widget (http://app.test/static/app.js:20:3)
+    at async load (http://app.test/static/app.js:30:7)
+    at http://app.test/static/app.js:40:1
+    at Array.forEach (<anonymous>)
+    at Object.<anonymous> (http://app.test/page.html:5:9)
+    at eval (eval at run (http://app.test/static/app.js:50:2), <anonymous>:1:1)
+    at obj.fn [as handler] (http://app.test/static/app.js:60:4)`;
+
+const FIREFOX = `wrapper@http://cdn.test/js/node_im_remote_debug.js:1:2345
+render@http://app.test/static/app.js:10:15
+Widget@http://app.test/static/app.js:20:3
+load/<@http://app.test/static/app.js:30:7
+@http://app.test/static/app.js:40:1
+run@http://app.test/static/app.js line 50 > eval:1:1
+gen*@http://app.test/static/app.js:70:2`;
+
+const SAFARI = `wrapper@http://cdn.test/js/node_im_remote_debug.js:1:2345
+render@http://app.test/static/app.js:10:15
+forEach@[native code]
+global code@http://app.test/page.html:5:9
+http://app.test/static/app.js:40:1
+module code@http://app.test/mod.js:3:4`;
+
+describe('call-site parsing', () => {
+  it('reads Chromium (V8) stacks', () => {
+    expect(parseStack(CHROMIUM)).toEqual([
+      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
+      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
+      { file: 'http://app.test/static/app.js', line: 20, col: 3, fn: 'new Widget' },
+      { file: 'http://app.test/static/app.js', line: 30, col: 7, fn: 'load' },
+      { file: 'http://app.test/static/app.js', line: 40, col: 1, fn: undefined },
+      { file: 'http://app.test/page.html', line: 5, col: 9, fn: 'Object.<anonymous>' },
+      { file: 'http://app.test/static/app.js', line: 50, col: 2, fn: undefined },
+      { file: 'http://app.test/static/app.js', line: 60, col: 4, fn: 'obj.fn [as handler]' },
+    ]);
+  });
+
+  it('reads Firefox (SpiderMonkey) stacks', () => {
+    expect(parseStack(FIREFOX)).toEqual([
+      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
+      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
+      { file: 'http://app.test/static/app.js', line: 20, col: 3, fn: 'Widget' },
+      { file: 'http://app.test/static/app.js', line: 30, col: 7, fn: 'load' },
+      { file: 'http://app.test/static/app.js', line: 40, col: 1, fn: undefined },
+      { file: 'http://app.test/static/app.js', line: 50, col: 0, fn: 'run' },
+      { file: 'http://app.test/static/app.js', line: 70, col: 2, fn: 'gen' },
+    ]);
+  });
+
+  it('reads Safari (JavaScriptCore) stacks, skipping native frames', () => {
+    expect(parseStack(SAFARI)).toEqual([
+      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
+      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
+      { file: 'http://app.test/page.html', line: 5, col: 9, fn: undefined },
+      { file: 'http://app.test/static/app.js', line: 40, col: 1 },
+      { file: 'http://app.test/mod.js', line: 3, col: 4, fn: undefined },
+    ]);
+  });
+
+  it('reads Node stacks (the Node log helper uses the same parser)', () => {
+    const stack = `Error\n    at log (file:///srv/app/node_modules/x/logger.js:3:9)\n    at main (/srv/app/index.js:12:5)\n    at node:internal/main:1:2`;
+    expect(parseStack(stack).map((f) => `${f.file}:${f.line}`)).toEqual([
+      'file:///srv/app/node_modules/x/logger.js:3',
+      '/srv/app/index.js:12',
+      'node:internal/main:1',
+    ]);
+  });
+
+  it('callerFrame skips the hook wrapper and the hook file', () => {
+    for (const stack of [CHROMIUM, FIREFOX, SAFARI]) {
+      expect(callerFrame(stack, 1)).toMatchObject({ file: 'http://app.test/static/app.js', line: 10, col: 15 });
+      expect(callerFrame(stack, 0, ['http://cdn.test/js/node_im_remote_debug.js'])).toMatchObject({ line: 10 });
+    }
+    expect(callerFrame(undefined, 1)).toBeUndefined();
+    expect(callerFrame('garbage\nno frames here', 0)).toBeUndefined();
+    expect(ownFile(CHROMIUM)).toBe('http://cdn.test/js/node_im_remote_debug.js');
+  });
+
+  it('a real stack from this runtime points at this file', () => {
+    const here = callerFrame(new Error().stack, 0);
+    expect(here?.file).toMatch(/hook-call-site\.test\.ts$/);
+    expect(here?.line).toBeGreaterThan(0);
+  });
+
+  it('formats frames back to V8 text', () => {
+    expect(formatFrames(parseStack(CHROMIUM).slice(1, 3))).toBe(
+      '    at render (http://app.test/static/app.js:10:15)\n    at new Widget (http://app.test/static/app.js:20:3)',
+    );
+  });
+});
