@@ -1,0 +1,176 @@
+import type { HistoryRequest, HistoryResult, Message } from '../protocol';
+
+/**
+ * Missed-message recovery, kept free of sockets so it can be tested on its own.
+ *
+ * Every `newMsg` carries its room's position: an `offset` that grows by one per message within
+ * an `epoch` (the server's history stream). The client remembers the last position per room;
+ * after a reconnect it asks `history` for what came after it, delivers that in order and drops
+ * what it already had. Live messages that arrive while a room is catching up are held back and
+ * merged in afterwards, so the application sees each message once, in order. This also covers
+ * an instance crash in a cluster, where Socket.IO's own state recovery has nothing to replay.
+ */
+
+/** Pages of history one room may fetch per reconnect before giving up (and reporting a gap). */
+export const MAX_CATCH_UP_PAGES = 20;
+
+export interface RoomPosition {
+  epoch: string;
+  offset: number;
+}
+
+export interface CatchUpStep {
+  /** Messages to hand to the application now, oldest first. */
+  deliver: Message[];
+  /** The next page to ask for; absent when the room has caught up. */
+  next?: HistoryRequest;
+  /** Some messages could not be recovered (older than the server keeps, or its history was lost). */
+  gap: boolean;
+}
+
+export interface CatchUp {
+  /** A live `newMsg`: returns what to deliver now ([] for a duplicate or while catching up). */
+  receive(message: Message): Message[];
+  /**
+   * On every connect: starts a round and returns one history request per room that can catch
+   * up. Rooms still catching up from an interrupted round ask again from where they are.
+   */
+  begin(): HistoryRequest[];
+  /** The answer to a request of round `round` (answers from an older round are ignored). */
+  page(result: HistoryResult, round: number): CatchUpStep;
+  /** The room's history cannot be had this round (refused, timed out): release what was held. */
+  abandon(roomId: string, round: number): Message[];
+  /** The current round, as `begin` numbered it. */
+  readonly round: number;
+  position(roomId: string): RoomPosition | undefined;
+}
+
+interface RoomState {
+  epoch?: string;
+  offset?: number;
+  /** Server time of the newest message delivered in this room. */
+  ts?: number;
+  catching: boolean;
+  /** Caught up by time (`sinceTime`, one page) rather than by position. */
+  byTime: boolean;
+  pages: number;
+  held: Message[];
+}
+
+function hasPosition(m: Message): m is Message & RoomPosition {
+  return typeof m.offset === 'number' && typeof m.epoch === 'string';
+}
+
+/** `rooms`: the rooms the connection joins (from its `room_ids`), so rooms with no message yet can catch up by time. */
+export function createCatchUp(rooms: readonly string[] = []): CatchUp {
+  const states = new Map<string, RoomState>();
+  let round = 0;
+  /** Newest server time seen in any room: the starting point for rooms with no position. */
+  let lastTs: number | undefined;
+
+  const state = (roomId: string): RoomState => {
+    let s = states.get(roomId);
+    if (!s) {
+      s = { catching: false, byTime: false, pages: 0, held: [] };
+      states.set(roomId, s);
+    }
+    return s;
+  };
+  for (const room of rooms) state(room);
+
+  /** Records a message as delivered unless it is one the room already had. */
+  function accept(s: RoomState, m: Message): boolean {
+    if (hasPosition(m)) {
+      if (s.epoch === m.epoch && s.offset !== undefined && m.offset <= s.offset) return false;
+      s.epoch = m.epoch;
+      s.offset = m.offset;
+    }
+    if (typeof m.ts === 'number') {
+      s.ts = Math.max(s.ts ?? m.ts, m.ts);
+      lastTs = Math.max(lastTs ?? m.ts, m.ts);
+    }
+    return true;
+  }
+
+  /** Ends the room's catch-up: held live messages, in position order, minus duplicates. */
+  function release(s: RoomState): Message[] {
+    const epoch = s.epoch;
+    const rank = (m: Message) => (hasPosition(m) && m.epoch === epoch ? 0 : 1);
+    const held = s.held
+      .map((m, i) => ({ m, i }))
+      .sort((x, y) => rank(x.m) - rank(y.m) || (rank(x.m) === 0 ? x.m.offset! - y.m.offset! : x.i - y.i))
+      .map(({ m }) => m);
+    s.held = [];
+    s.catching = false;
+    return held.filter((m) => accept(s, m));
+  }
+
+  return {
+    get round() {
+      return round;
+    },
+    receive(message) {
+      if (!hasPosition(message)) return [message];
+      const s = state(message.room_id);
+      if (s.catching) {
+        s.held.push(message);
+        return [];
+      }
+      return accept(s, message) ? [message] : [];
+    },
+    begin() {
+      round++;
+      const requests: HistoryRequest[] = [];
+      for (const [room_id, s] of states) {
+        s.pages = 0;
+        if (s.epoch !== undefined && s.offset !== undefined) {
+          s.catching = true;
+          s.byTime = false;
+          requests.push({ room_id, since: s.offset, epoch: s.epoch });
+        } else if ((lastTs !== undefined && s.ts === undefined) || s.catching) {
+          // Nothing seen in this room yet, but we were connected until about lastTs (or an
+          // interrupted round knows no position yet): ask by server time.
+          s.catching = true;
+          s.byTime = true;
+          requests.push({ room_id, sinceTime: s.ts ?? lastTs ?? 0 });
+        }
+      }
+      return requests;
+    },
+    page(result, forRound) {
+      const s = states.get(result.room_id);
+      if (!s || !s.catching || forRound !== round) return { deliver: [], gap: false };
+      let gap = result.truncated;
+      let candidates = result.messages;
+      if (!s.byTime && s.epoch !== undefined && s.epoch !== result.epoch) {
+        // The server's stream restarted (its history was lost): offsets are not comparable, so
+        // keep what is newer than what we had, by server time, and follow the new epoch.
+        gap = true;
+        const since = s.ts;
+        candidates = candidates.filter((m) => since === undefined || (m.ts ?? 0) > since);
+        s.epoch = result.epoch;
+        s.offset = undefined;
+      }
+      const deliver = [...candidates].sort((a, b) => (a.offset ?? 0) - (b.offset ?? 0)).filter((m) => accept(s, m));
+      const last = result.messages[result.messages.length - 1];
+      if (last?.offset !== undefined && s.epoch === result.epoch && !(s.offset !== undefined && s.offset >= last.offset)) {
+        // Messages skipped above (older than what we had) still count as seen.
+        s.offset = last.offset;
+      }
+      if (!s.byTime && last?.offset !== undefined && ++s.pages < MAX_CATCH_UP_PAGES) {
+        return { deliver, gap, next: { room_id: result.room_id, since: last.offset, epoch: result.epoch } };
+      }
+      if (!s.byTime && last !== undefined) gap = true; // gave up paging with more possibly left
+      return { deliver: deliver.concat(release(s)), gap };
+    },
+    abandon(roomId, forRound) {
+      const s = states.get(roomId);
+      if (!s || !s.catching || forRound !== round) return [];
+      return release(s);
+    },
+    position(roomId) {
+      const s = states.get(roomId);
+      return s?.epoch !== undefined && s.offset !== undefined ? { epoch: s.epoch, offset: s.offset } : undefined;
+    },
+  };
+}

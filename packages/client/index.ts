@@ -1,0 +1,6 @@
+export * from './client';
+export * from './catch-up';
+export * from './send-queue';
+export * from './md5';
+export * from './legacy-config';
+export * from './legacy-api';
