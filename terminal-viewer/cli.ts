@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ImError, LOG_LEVELS } from '../packages/protocol';
+import { processIo, type CliIo } from './commands/io';
+import { runSend, type SendFlags } from './commands/send';
+import { runServe } from './commands/serve';
+import { OPERATOR_ACTIONS, runSign, type SignFlags } from './commands/sign';
+import { runTail, type TailFlags } from './commands/tail';
+import { KEY_HELP } from './state/keys';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const TAIL_HELP = `
+Connects to the server as a normal signed client and shows every message of the rooms:
+remote-debug log entries coloured by level, anything else (a notify string, a chat
+object) as a plain row. On a terminal it is an interactive viewer; piped, it writes one
+line per entry (--json: one NDJSON object per entry, the message as received).
+
+Sign: --sign, --sign-key, env IM_SIGN / IM_SIGN_KEY, the config file (~/.config/im-debug.json,
+{"server": URL, "source": NAME, "keys": {"<source>": "<key>"}}), or, only for a server on
+this machine, the public demo key of the source (the CLI says so when it uses it).
+Env: IM_SERVER, IM_SOURCE, IM_SIGN, IM_SIGN_KEY, IM_DEBUG_CONFIG.
+
+Keys (interactive):
+${KEY_HELP.map(([k, v]) => `  ${k.padEnd(15)} ${v}`).join('\n')}
+
+Examples:
+  $ im-debug tail --room console-log                      # local demo server, demo key
+  $ im-debug tail --room console-log --level warn --grep 'timeout|refused'
+  $ im-debug tail --room a --room b --server https://im.example.com --sign-key "$KEY"
+  $ im-debug tail --room console-log --tail 100 --no-follow > last-100.log
+  $ im-debug tail --room console-log --since 5m --json | jq -r 'select(.data.level=="error") | .data.args'
+`;
+
+const SEND_HELP = `
+Pushes one message with a signed POST /api/notify (sign = md5(source + room_id + data + key))
+and prints the server's answer. Exit status 0 when accepted, 1 otherwise (the server's
+message is printed on stderr).
+
+Examples:
+  $ im-debug send --room monitor_room --source demo --data hello
+  $ im-debug send --room r1,r2 --source demo --data '{"type":"order","id":42}' --filename orders.log
+  $ im-debug send --room console-log --level warn --data 'disk almost full'   # as a log entry
+  $ echo 'from a pipe' | im-debug send --room monitor_room --source demo --data -
+`;
+
+const SIGN_HELP = `
+Prints the contract's signs for the given values; nothing is sent anywhere.
+  connect sign   md5(source + room_ids + key)            (--rooms, exactly as the page sends them)
+  notify sign    md5(source + room_id + data + key)      (--room and --data)
+  operator sign  HMAC-SHA256(key, action\\nsource\\nsubject\\nts)  (--action, --subject, --ts)
+
+Examples:
+  $ im-debug sign --rooms console-log                     # 5b092ffd2f7bcd3eddc9a7655600a998 with the demo key
+  $ im-debug sign --source demo --room monitor_room --data hello
+  $ im-debug sign --source shop --sign-key "$KEY" --action refresh --subject lobby
+  $ im-debug sign --source shop --sign-key "$KEY" --action logs --subject 2026-11-26/orders.log --json
+`;
+
+const SERVE_HELP = `Usage: im-debug serve [options]
+
+Starts the relay server exactly as \`npm start -- [options]\` does; every option is passed on.
+
+Examples:
+  $ im-debug serve                         # demo configuration on port 4000 (loud warning)
+  $ im-debug serve --port 4100
+  $ im-debug serve --config /etc/node-socket-im.json
+
+The server's own options:
+`;
+
+export function buildProgram(io: CliIo, done: (code: number) => void): Command {
+  const program = new Command()
+    .name('im-debug')
+    .description('Remote-debug console in the terminal, and tools for node-socket-im: tail, serve, send, sign.')
+    .version(version())
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)');
+  program.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program
+    .command('tail')
+    .description("follow rooms live: the remote-debug console of pages with the hook, or any room's messages")
+    .requiredOption('-r, --room <room>', 'room to read (repeat for several, or a,b)', collect)
+    .option('--server <url>', 'server URL (env IM_SERVER, default http://127.0.0.1:4000)')
+    .option('--source <name>', 'source the rooms belong to (env IM_SOURCE, default remote_debug)')
+    .option('--sign <sign>', 'ready-made connect sign for the rooms joined by commas (env IM_SIGN)')
+    .option('--sign-key <key>', 'sign key of the source (env IM_SIGN_KEY)')
+    .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
+    .option('--user <name>', 'userid/username to connect as', undefined)
+    .addOption(new Option('-l, --level <level>', 'lowest level shown').choices([...LOG_LEVELS]))
+    .option('-g, --grep <regex>', 'only entries whose text matches (a regular expression; /re/i for flags)')
+    .option('--session <id>', "only this session's entries")
+    .option('-n, --tail <n>', 'first show the last N messages of each room (what the server keeps)')
+    .option('--since <time>', 'first show messages since a time: 30s, 5m, 2h, 1d or 2026-11-26T10:00:00Z')
+    .option('--json', 'one NDJSON object per entry (the message as received), for jq')
+    .option('--plain', 'plain lines even on a terminal')
+    .option('--no-follow', 'print the history asked for (--tail/--since) and exit')
+    .option('--buffer <n>', 'rows kept by the interactive viewer (default 10000)')
+    .option('-q, --quiet', 'no status lines on stderr (piped mode)')
+    .option('--no-color', 'no colours in plain lines')
+    .addHelpText('after', TAIL_HELP)
+    .action(async (flags: TailFlags) => done(await runTail(flags, io)));
+
+  program
+    .command('serve')
+    .description('start the relay server (same options as npm start)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[options...]', 'server options (see im-debug serve --help)')
+    .action(async (args: string[]) => {
+      if (args.includes('--help') || args.includes('-h')) {
+        io.stdout.write(SERVE_HELP);
+        await runServe(['--help'], io);
+        return done(0);
+      }
+      await runServe(args, io);
+    });
+
+  program
+    .command('send')
+    .description('push a message to rooms with a signed POST /api/notify')
+    .requiredOption('-r, --room <room>', 'room to push to (repeat for several, or a,b)', collect)
+    .requiredOption('-d, --data <text>', 'the data, sent and signed exactly as given (- reads stdin)')
+    .option('--filename <name>', "also append it to the source's message log <name>")
+    .option('--server <url>', 'server URL (env IM_SERVER, default http://127.0.0.1:4000)')
+    .option('--source <name>', 'source (env IM_SOURCE, default remote_debug)')
+    .option('--sign <sign>', 'ready-made notify sign')
+    .option('--sign-key <key>', 'sign key of the source (env IM_SIGN_KEY)')
+    .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
+    .addOption(new Option('-l, --level <level>', 'send the data as a remote-debug log entry of this level').choices([...LOG_LEVELS]))
+    .option('--session <id>', 'session of that log entry (default im-debug-send)')
+    .addHelpText('after', SEND_HELP)
+    .action(async (flags: SendFlags) => done(await runSend(flags, io)));
+
+  program
+    .command('sign')
+    .description("print the contract's signs (connect, notify, operator) for given values")
+    .option('--source <name>', 'source (env IM_SOURCE, default remote_debug)')
+    .option('--sign-key <key>', 'sign key (env IM_SIGN_KEY; the demo key of a demo source otherwise)')
+    .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
+    .option('--rooms <room_ids>', 'connect sign for these room_ids (comma-separated, exactly as sent)')
+    .option('--room <room_id>', 'notify sign: the room_id field')
+    .option('--data <text>', 'notify sign: the data field')
+    .addOption(new Option('--action <action>', 'operator sign for this action').choices([...OPERATOR_ACTIONS]))
+    .option('--subject <subject>', 'operator subject: a room (refresh, history) or date/filename (logs)')
+    .option('--ts <seconds>', 'operator timestamp, Unix seconds (default now)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', SIGN_HELP)
+    .action((flags: SignFlags) => done(runSign(flags, io)));
+
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ im-debug serve                          # a local server with the demo keys
+  $ im-debug tail --room console-log        # its remote-debug console, live
+  $ im-debug send --room console-log --level error --data 'boom'
+  $ im-debug sign --rooms console-log
+Run im-debug <command> --help for each command's options and examples.`,
+  );
+  return program;
+}
+
+/**
+ * Runs the CLI. Commands that finish (tail, send, sign) end the process with their exit code;
+ * `serve` keeps running. Bad input is one line on stderr and exit status 2.
+ */
+export async function main(argv: string[] = process.argv, io: CliIo = processIo()): Promise<void> {
+  const exit = (code: number) => process.exit(code);
+  try {
+    await buildProgram(io, exit).parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ImError) {
+      io.stderr.write(`im-debug: ${err.message}\n`);
+      exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,209 @@
+import { Chalk } from 'chalk';
+import { ImError, type LogLevel } from '../../packages/protocol';
+import { legacyConnectSign } from '../../packages/signing';
+import { parsePositiveInt, parseSince } from '../options/duration';
+import { DEFAULT_SERVER, DEFAULT_SOURCE, parseServerUrl, resolveCredential } from '../options/credentials';
+import { loadViewerConfig } from '../options/viewer-config';
+import { createPlainWriter } from '../output/plain-writer';
+import { createFilter, parseLevel, type Filter } from '../state/filters';
+import { DEFAULT_BUFFER_SIZE } from '../state/reducer';
+import { createSocketLogStream, type SocketLogStream } from '../stream/log-stream';
+import type { NoticeLevel } from '../stream/types';
+import type { CliIo } from './io';
+
+/** Flags of `im-debug tail` as commander hands them over. */
+export interface TailFlags {
+  room?: string[];
+  server?: string;
+  source?: string;
+  sign?: string;
+  signKey?: string;
+  config?: string;
+  user?: string;
+  level?: string;
+  grep?: string;
+  session?: string;
+  tail?: string;
+  since?: string;
+  json?: boolean;
+  plain?: boolean;
+  /** false with --no-follow */
+  follow?: boolean;
+  buffer?: string;
+  quiet?: boolean;
+  /** false with --no-color */
+  color?: boolean;
+}
+
+export interface TailSettings {
+  server: string;
+  source: string;
+  rooms: string[];
+  sign: string;
+  userid: string;
+  username: string;
+  level?: LogLevel;
+  grep?: string;
+  session?: string;
+  tail?: number;
+  since?: number;
+  json: boolean;
+  interactive: boolean;
+  follow: boolean;
+  bufferSize: number;
+  quiet: boolean;
+  color: boolean;
+  /** Things to tell the user before starting (the demo key). */
+  notices: Array<{ text: string; level: NoticeLevel }>;
+}
+
+/** Splits `--room a --room b,c` into rooms, in order, without repeats. */
+export function parseRooms(values: readonly string[] | undefined): string[] {
+  const rooms = [...new Set((values ?? []).flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r !== ''))];
+  if (rooms.length === 0) throw new ImError('ROOMS_REQUIRED', 'give at least one --room ROOM (e.g. --room console-log)');
+  return rooms;
+}
+
+/** Everything `tail` needs, from flags, env, the config file and defaults (in that order). */
+export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
+  const { config } = loadViewerConfig(flags.config, io.env);
+  const server = parseServerUrl(flags.server ?? io.env.IM_SERVER ?? config.server ?? DEFAULT_SERVER);
+  const source = flags.source ?? io.env.IM_SOURCE ?? config.source ?? DEFAULT_SOURCE;
+  const rooms = parseRooms(flags.room);
+  const notices: TailSettings['notices'] = [];
+  const credential = resolveCredential({
+    server,
+    source,
+    sign: flags.sign,
+    signKey: flags.signKey,
+    env: io.env,
+    config,
+    signEnv: 'IM_SIGN',
+    onDemoKey: (text) => notices.push({ text, level: 'warn' }),
+  });
+  const sign = credential.kind === 'sign' ? credential.sign : legacyConnectSign(source, rooms.join(','), credential.key);
+  const level = flags.level !== undefined ? parseLevel(flags.level) : undefined;
+  // Compile now so a bad --grep fails before connecting.
+  if (flags.grep !== undefined) createFilter({ text: flags.grep, regex: true });
+  const json = flags.json === true;
+  const tail = flags.tail !== undefined ? parsePositiveInt(flags.tail, '--tail') : undefined;
+  const since = flags.since !== undefined ? parseSince(flags.since, Date.now()) : undefined;
+  const follow = flags.follow !== false;
+  if (!follow && tail === undefined && since === undefined) {
+    throw new ImError('INVALID_PARAMETER', '--no-follow prints recent history and exits: give --tail N or --since TIME with it');
+  }
+  const user = flags.user ?? config.username ?? 'im-debug';
+  return {
+    server,
+    source,
+    rooms,
+    sign,
+    userid: config.userid ?? user,
+    username: user,
+    level,
+    grep: flags.grep,
+    session: flags.session,
+    tail,
+    since,
+    json,
+    interactive: io.stdout.isTTY === true && !json && flags.plain !== true && follow,
+    follow,
+    bufferSize: flags.buffer !== undefined ? parsePositiveInt(flags.buffer, '--buffer') : DEFAULT_BUFFER_SIZE,
+    quiet: flags.quiet === true,
+    color: flags.color !== false && io.stdout.isTTY === true && new Chalk().level > 0,
+    notices,
+  };
+}
+
+export function tailFilter(s: TailSettings): Filter {
+  return createFilter({ level: s.level, text: s.grep, regex: true, session: s.session ?? null });
+}
+
+export function openStream(s: TailSettings): SocketLogStream {
+  return createSocketLogStream({
+    server: s.server,
+    source: s.source,
+    rooms: s.rooms,
+    sign: s.sign,
+    userid: s.userid,
+    username: s.username,
+    tail: s.tail,
+    since: s.since,
+  });
+}
+
+/**
+ * Piped (or --plain / --json): one line per entry on stdout, status and notices on stderr.
+ * Resolves with the exit code: 0 on a signal, a closed pipe or the end of --no-follow; 2 when
+ * the server refuses the connection.
+ */
+export function runPlainTail(s: TailSettings, io: CliIo): Promise<number> {
+  const err = (text: string) => {
+    if (!s.quiet) io.stderr.write(`im-debug: ${text}\n`);
+  };
+  for (const n of s.notices) err(n.text);
+  const writer = createPlainWriter({
+    json: s.json,
+    filter: tailFilter(s),
+    multiRoom: s.rooms.length > 1,
+    color: s.color,
+    write: (line) => io.stdout.write(line),
+  });
+  const stream = openStream(s);
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      stream.close();
+      io.signals.off('SIGINT', onSignal);
+      io.signals.off('SIGTERM', onSignal);
+      io.stdout.off('error', onPipeError);
+      resolve(code);
+    };
+    const onSignal = () => finish(0);
+    // `| head` closes the pipe: that is the reader saying "enough", not a failure.
+    const onPipeError = (e: NodeJS.ErrnoException) => finish(e.code === 'EPIPE' ? 0 : 1);
+    io.signals.on('SIGINT', onSignal);
+    io.signals.on('SIGTERM', onSignal);
+    io.stdout.on('error', onPipeError);
+    const where = `${s.rooms.map((r) => `#${r}`).join(' ')} on ${s.server} (source ${s.source})`;
+    let lastStatus = '';
+    stream.subscribe({
+      messages: (messages) => {
+        writer.write(messages);
+      },
+      notice: (text) => err(text),
+      status: (status) => {
+        let text = '';
+        switch (status.state) {
+          case 'connecting':
+            text = status.error ? `cannot connect to ${s.server} (attempt ${status.attempt}): ${status.error}` : '';
+            break;
+          case 'connected':
+            if (status.catchingUp) break;
+            if (!s.follow) return finish(0);
+            text = `following ${where}`;
+            break;
+          case 'reconnecting':
+            text = `reconnecting (attempt ${status.attempt})${status.reason ? `: ${status.reason}` : ''}`;
+            break;
+          case 'error':
+            if (!s.quiet) io.stderr.write(`im-debug: ${status.message}${status.code ? ` (${status.code})` : ''}\n`);
+            return finish(2);
+          case 'closed':
+            return;
+        }
+        if (text && text !== lastStatus) err(text);
+        lastStatus = text;
+      },
+    });
+  });
+}
+
+export async function runTail(flags: TailFlags, io: CliIo): Promise<number> {
+  const settings = resolveTailSettings(flags, io);
+  if (!settings.interactive) return runPlainTail(settings, io);
+  const { runInteractiveTail } = await import('./tail-tty');
+  return runInteractiveTail(settings, io);
+}

@@ -1,0 +1,100 @@
+import { asLogEntry, LOG_LEVELS, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
+import { formatArgs, formatInline, sanitizeLine } from '../format/value';
+
+/**
+ * One row of the viewer: a remote-debug log entry, any other message (a notify string, a chat
+ * object: shown as it is, never dropped), or a notice of the viewer itself (reconnected,
+ * history truncated...). Built once per message, so filtering and rendering never re-parse.
+ */
+export interface ViewEntry {
+  /** Increasing per viewer; orders entries and anchors the scroll position. */
+  id: number;
+  kind: 'log' | 'plain' | 'notice';
+  /** Room it arrived through ('' for notices). */
+  room: string;
+  /** ms since the epoch: the producer's clock for log entries, the server's for other messages. */
+  time: number;
+  /** Plain messages count as `log`; notices as `info`, `warn` or `error`. */
+  level: LogLevel;
+  session?: string;
+  /** The parsed log entry (kind 'log'). */
+  log?: LogEntry;
+  /** The message as received (kinds 'log' and 'plain'): what the JSON view and --json print. */
+  message?: Message;
+  /** The message text on one line, sanitized: what the list shows and the text filter searches. */
+  summary: string;
+  /** `file:line:col` of the console call, when the producer sent it. */
+  callSite?: string;
+}
+
+/** Longest summary kept per entry; the JSON view still has everything. */
+export const MAX_SUMMARY = 4096;
+
+function shortFile(file: string): string {
+  // Page URLs are long; the path's tail is what identifies the script.
+  const noQuery = file.replace(/[?#].*$/, '');
+  const parts = noQuery.split('/');
+  return parts.slice(-2).join('/') || noQuery;
+}
+
+export function callSiteText(log: LogEntry): string | undefined {
+  const cs = log.callSite;
+  if (!cs) return undefined;
+  return sanitizeLine(`${shortFile(cs.file)}:${cs.line}:${cs.col}`);
+}
+
+function logSummary(log: LogEntry): string {
+  const text = formatArgs(log.args, MAX_SUMMARY);
+  // Console methods that are not a level (table, trace, onerror, ...) say what they were.
+  const label = METHOD_LABELS.get(log.method);
+  if (label !== undefined) return `${label} ${text}`;
+  if (LEVEL_METHODS.has(log.method)) return text;
+  return `[${sanitizeLine(log.method)}] ${text}`;
+}
+
+const METHOD_LABELS: ReadonlyMap<string, string> = new Map([
+  ['group', '▼'],
+  ['groupCollapsed', '▶'],
+  ['groupEnd', '◀'],
+  ['onerror', 'Uncaught'],
+  ['unhandledrejection', 'Unhandled rejection:'],
+]);
+
+const LEVEL_METHODS: ReadonlySet<string> = new Set(LOG_LEVELS);
+
+function timeOf(message: Message, receivedAt: number): number {
+  return typeof message.ts === 'number' && Number.isFinite(message.ts) ? message.ts : receivedAt;
+}
+
+/** Turns a received message into a row. Never throws: anything that is not a log entry is a plain row. */
+export function toViewEntry(message: Message, id: number, receivedAt: number): ViewEntry {
+  const log = asLogEntry(message.data);
+  if (log) {
+    return {
+      id,
+      kind: 'log',
+      room: message.room_id,
+      time: Number.isFinite(log.ts) ? log.ts : timeOf(message, receivedAt),
+      level: log.level,
+      session: log.session,
+      log,
+      message,
+      summary: logSummary(log),
+      callSite: callSiteText(log),
+    };
+  }
+  const data = message.data;
+  return {
+    id,
+    kind: 'plain',
+    room: message.room_id,
+    time: timeOf(message, receivedAt),
+    level: 'log',
+    message,
+    summary: typeof data === 'string' ? sanitizeLine(data).slice(0, MAX_SUMMARY) : formatInline(data, { maxLength: MAX_SUMMARY, quoted: true }),
+  };
+}
+
+export function noticeEntry(text: string, id: number, at: number, level: 'info' | 'warn' | 'error' = 'info'): ViewEntry {
+  return { id, kind: 'notice', room: '', time: at, level, summary: sanitizeLine(text) };
+}
