@@ -168,9 +168,10 @@ export function createRedisClients({ config, health, logger, metrics }: RedisCli
     },
     async close() {
       await Promise.allSettled(
-        [...all.values()].map(async (c) => {
-          // quit() lets queued replies arrive; a connection that is not up is just dropped.
-          if (c.status === 'ready') {
+        [...all].map(async ([role, c]) => {
+          // quit() lets queued replies arrive. Readers and subscribers have nothing to finish
+          // (and an XREAD may block for seconds), so they and connections that are down are dropped.
+          if (c.status === 'ready' && (role === 'command' || role === 'adapter')) {
             await Promise.race([c.quit().catch(() => c.disconnect()), new Promise((r) => setTimeout(r, 1000).unref())]);
           }
           c.disconnect();

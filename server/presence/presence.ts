@@ -82,6 +82,7 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
   const shutdownHooks = new Set<() => void>();
   const pending = new Set<Promise<unknown>>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
+  const chains = new Map<string, Promise<unknown>>();
   let ticking: Promise<void> | undefined;
   let heartbeatQueued = false;
   let closed = false;
@@ -194,11 +195,15 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
     const grace = config.sources[source]?.presence?.graceMs ?? DEFAULT_GRACE_MS;
     const bucket = new TokenBucket(TRACKING_RATE, TRACKING_BURST, ctx.now);
     let gone = false;
-    // One connection's store operations run in order: add, updates, remove.
-    let last: Promise<unknown> = Promise.resolve();
+    // One connection id's store operations run in order (add, updates, remove), also across a
+    // recovered session that comes back with the same id before its old remove has finished.
     const enqueue = <T>(fn: () => Promise<T>): Promise<T> => {
-      const p = last.then(fn);
-      last = track(p).catch(() => undefined);
+      const p = (chains.get(record.sid) ?? Promise.resolve()).then(fn);
+      const settled = track(p).catch(() => undefined);
+      chains.set(record.sid, settled);
+      void settled.then(() => {
+        if (chains.get(record.sid) === settled) chains.delete(record.sid);
+      });
       return p;
     };
 
