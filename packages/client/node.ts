@@ -1,0 +1,91 @@
+/**
+ * Node-only helpers for code that knows a source's sign key (back ends, scripts, tests): build
+ * the signed connect URL for `createClient` and signed `/api/notify` bodies. Never ship a sign
+ * key to a browser; pages get their connect URL (with its sign) from their back end.
+ */
+import { signRequest } from '../signing';
+import { createClient, type ClientOptions, type ImClient } from './client';
+
+export type SignScheme = 'legacy' | 'strong';
+
+export interface ConnectParams {
+  /** Server base URL, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  source: string;
+  signKey: string;
+  /** Room ids: a list or the contract's comma-separated string. */
+  rooms: string | readonly string[];
+  userid: string;
+  username: string;
+  /** Free text or JSON about the client (the contract's `ext_info`). */
+  extInfo?: string;
+  /** Send the contract's `watch_quit=1`. */
+  watchQuit?: boolean;
+  /**
+   * `legacy` (default): the contract's md5(source + room_ids + key), accepted by every server.
+   * `strong`: HMAC-SHA256 with ts and nonce (see packages/signing/strong.ts); a fresh URL is needed per connection.
+   */
+  scheme?: SignScheme;
+}
+
+const roomList = (rooms: string | readonly string[]) => (typeof rooms === 'string' ? rooms : rooms.join(','));
+
+/** The contract's signed connect URL: `url?userid=..&username=..&source=..&room_ids=..&sign=..&ext_info=..`. */
+export function signedConnectUrl(p: ConnectParams): string {
+  const fields = signRequest({
+    kind: 'connect',
+    source: p.source,
+    roomIds: roomList(p.rooms),
+    userid: p.userid,
+    signKey: p.signKey,
+    scheme: p.scheme ?? 'legacy',
+  });
+  const query = new URLSearchParams({ userid: p.userid, username: p.username, ...fields, ext_info: p.extInfo ?? '' });
+  if (p.watchQuit) query.set('watch_quit', '1');
+  const base = new URL(p.url);
+  for (const [k, v] of query) base.searchParams.set(k, v);
+  return base.toString();
+}
+
+/** Signs and connects in one step. */
+export function connectSigned(p: ConnectParams, options?: ClientOptions): ImClient {
+  return createClient(signedConnectUrl(p), options);
+}
+
+export interface NotifyParams {
+  source: string;
+  signKey: string;
+  rooms: string | readonly string[];
+  /** Sent and signed exactly as given (the contract's `data` is a string). */
+  data: string;
+  /** Optional message-log name (the contract's `filename`). */
+  filename?: string;
+  scheme?: SignScheme;
+}
+
+/** A signed `/api/notify` body (send it form-encoded or as JSON). */
+export function signedNotifyBody(p: NotifyParams): Record<string, string> {
+  const fields = signRequest({
+    kind: 'notify',
+    source: p.source,
+    roomId: roomList(p.rooms),
+    data: p.data,
+    signKey: p.signKey,
+    scheme: p.scheme ?? 'legacy',
+  });
+  return p.filename ? { ...fields, filename: p.filename } : fields;
+}
+
+/** POSTs a signed notify; resolves with the server's JSON answer (`{code, msg, data[, error]}`). */
+export async function notify(
+  url: string,
+  p: NotifyParams,
+): Promise<{ status: number; body: { code: number; msg: string; data: unknown; error?: string } }> {
+  const endpoint = new URL('/api/notify', url);
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(signedNotifyBody(p)).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as { code: number; msg: string; data: unknown; error?: string } };
+}
