@@ -142,6 +142,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     '/js',
     express.static(path.join(PROJECT_ROOT, 'dist/browser'), { maxAge: '5m', etag: true, fallthrough: true }),
   );
+  // The SDK's example pages (chat, dashboard, refresh), written as an SDK user would write them.
+  app.use('/examples', express.static(path.join(PROJECT_ROOT, 'examples'), { maxAge: '5m', etag: true, fallthrough: true }));
   app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
 
