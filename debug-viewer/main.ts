@@ -1,0 +1,307 @@
+/**
+ * The /debug page: a live, filterable list of a room's log entries. State lives in the row store
+ * and the filter; this file only wires the DOM to them.
+ */
+import { LOG_LEVELS, type LogLevel } from '../packages/protocol/log-entry';
+import type { Message } from '../packages/protocol/messages';
+import { joinRoom, type RoomTarget } from './connection';
+import { renderArgs, renderTable } from './render-value';
+import { compileFilter, createRowStore, toNdjson, type Filter, type Row } from './state';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const list = $<HTMLElement>('list');
+const form = $<HTMLFormElement>('connect');
+const statusEl = $<HTMLElement>('status');
+const textInput = $<HTMLInputElement>('text');
+const regexBox = $<HTMLInputElement>('regex');
+const sessionSelect = $<HTMLSelectElement>('session');
+const countEl = $<HTMLElement>('count');
+const resumeBtn = $<HTMLButtonElement>('resume');
+$('boot').remove();
+
+const store = createRowStore(5000);
+const rowNodes = new Map<number, HTMLElement>();
+const filter: Filter = { levels: new Set(LOG_LEVELS), text: '', regex: false, session: '' };
+let matcher = compileFilter(filter);
+let following = true;
+let waiting = 0;
+let leave: (() => void) | undefined;
+let pending: Row[] = [];
+let frame = 0;
+
+function el(tag: string, cls?: string, text?: string): HTMLElement {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function time(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A stable colour per session, so one tab's lines can be told apart at a glance. */
+function sessionColour(session: string): string {
+  let h = 0;
+  for (let i = 0; i < session.length; i++) h = (h * 31 + session.charCodeAt(i)) >>> 0;
+  return `hsl(${h % 360} 65% 50%)`;
+}
+
+function fileName(file: string): string {
+  try {
+    const u = new URL(file);
+    return (u.pathname.split('/').pop() || u.host) + u.search;
+  } catch {
+    return file.split(/[\\/]/).pop() ?? file;
+  }
+}
+
+function renderRow(row: Row): HTMLElement {
+  const node = el('div', `row lvl-${row.level}`);
+  node.dataset.level = row.level;
+  node.dataset.method = row.method;
+  const t = el('span', 'time', time(row.ts));
+  t.title = new Date(row.ts).toISOString();
+  const sess = el('span', 'sess');
+  if (row.session) {
+    const dot = el('i');
+    dot.style.background = sessionColour(row.session);
+    sess.append(dot, row.session);
+    sess.title = [row.session, row.entry?.page?.url, row.entry?.page?.title, row.entry?.userAgent].filter(Boolean).join('\n');
+  } else sess.textContent = row.message.source;
+  const msg = el('div', 'msg');
+  msg.style.setProperty('--depth', String(Math.min(row.group, 20)));
+  if (row.origin !== 'browser') msg.append(el('span', 'origin', row.origin === 'message' ? `${row.message.source} message` : `${row.origin} · ${row.message.source}`));
+  if (row.method === 'group' || row.method === 'groupCollapsed') msg.classList.add('group');
+  const table = row.method === 'table' ? renderTable(row.args[0], row.args[1]) : undefined;
+  msg.append(table ?? renderArgs(row.args));
+  if (row.entry?.stack) {
+    const d = el('details', 'v-obj');
+    d.append(el('summary', 'v-muted', 'stack'), el('pre', 'v-stack', row.entry.stack));
+    msg.append(' ', d);
+  }
+  const site = el('span', 'site');
+  if (row.callSite) {
+    const { file, line, col, fn } = row.callSite;
+    site.append(el('span', undefined, `${fileName(file)}:${line}:${col}`));
+    site.title = `${fn ? `${fn} ` : ''}${file}:${line}:${col}`;
+  }
+  node.append(t, el('span', 'lvl', row.level), sess, msg, site);
+  if (row.entry?.dropped) {
+    node.prepend(el('div', 'dropped', `⚠ ${row.entry.dropped} earlier entr${row.entry.dropped === 1 ? 'y was' : 'ies were'} lost (the page's buffer was full)`));
+  }
+  return node;
+}
+
+function atBottom(): boolean {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+}
+
+function scrollToEnd(): void {
+  list.scrollTop = list.scrollHeight;
+}
+
+function updateResume(): void {
+  resumeBtn.hidden = following || waiting === 0;
+  resumeBtn.textContent = `↓ ${waiting} new entr${waiting === 1 ? 'y' : 'ies'}`;
+}
+
+function updateCounts(): void {
+  const shown = rowNodes.size;
+  const total = store.rows.length;
+  countEl.textContent = shown === total ? `${total} entries` : `${shown} of ${total} entries`;
+  const counts: Record<string, number> = {};
+  for (const r of store.rows) counts[r.level] = (counts[r.level] ?? 0) + 1;
+  for (const level of LOG_LEVELS) {
+    const n = document.querySelector(`#levels [data-n="${level}"]`);
+    if (n) n.textContent = String(counts[level] ?? 0);
+  }
+  const known = new Set(Array.from(sessionSelect.options, (o) => o.value));
+  for (const [session, n] of store.sessions) {
+    if (!known.has(session)) {
+      const opt = document.createElement('option');
+      opt.value = session;
+      opt.textContent = session;
+      sessionSelect.append(opt);
+    }
+    const opt = Array.from(sessionSelect.options).find((o) => o.value === session);
+    if (opt) opt.textContent = `${session} (${n})`;
+  }
+}
+
+/** Appends new rows once per frame, however fast they arrive. */
+function flushPending(): void {
+  frame = 0;
+  for (const gone of store.takeEvicted()) {
+    rowNodes.get(gone.id)?.remove();
+    rowNodes.delete(gone.id);
+  }
+  const frag = document.createDocumentFragment();
+  let added = 0;
+  for (const row of pending) {
+    if (!matcher.ok || !matcher.test(row)) continue;
+    const node = renderRow(row);
+    rowNodes.set(row.id, node);
+    frag.append(node);
+    added++;
+  }
+  pending = [];
+  list.append(frag);
+  if (following) scrollToEnd();
+  else waiting += added;
+  updateResume();
+  updateCounts();
+}
+
+function addMessages(messages: Message[]): void {
+  for (const m of messages) {
+    const row = store.add(m);
+    if (row) pending.push(row);
+  }
+  if (pending.length && !frame) frame = requestAnimationFrame(flushPending);
+}
+
+function rerender(): void {
+  rowNodes.clear();
+  list.replaceChildren();
+  const frag = document.createDocumentFragment();
+  if (matcher.ok) {
+    for (const row of store.rows) {
+      if (!matcher.test(row)) continue;
+      const node = renderRow(row);
+      rowNodes.set(row.id, node);
+      frag.append(node);
+    }
+  }
+  list.append(frag);
+  following = true;
+  waiting = 0;
+  scrollToEnd();
+  updateResume();
+  updateCounts();
+}
+
+function applyFilter(): void {
+  filter.text = textInput.value;
+  filter.regex = regexBox.checked;
+  filter.session = sessionSelect.value;
+  matcher = compileFilter(filter);
+  textInput.classList.toggle('invalid', !matcher.ok);
+  textInput.title = matcher.ok ? '' : `invalid regular expression: ${matcher.error}`;
+  rerender();
+}
+
+function setStatus(state: 'connecting' | 'connected' | 'error', detail: string): void {
+  statusEl.textContent = detail;
+  statusEl.className = `status ${state === 'connected' ? 'ok' : state === 'error' ? 'bad' : ''}`;
+}
+
+/** Reads the target from the fragment (preferred: a sign there is never sent to a server log) or the query. */
+function targetFromUrl(): Partial<RoomTarget> {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const query = new URLSearchParams(location.search);
+  const get = (k: string) => params.get(k) ?? query.get(k) ?? undefined;
+  return {
+    server: get('server'),
+    source: get('source'),
+    room: get('room') ?? get('room_ids'),
+    sign: get('sign'),
+    userid: get('userid'),
+    username: get('username'),
+  };
+}
+
+function connect(t: RoomTarget): void {
+  leave?.();
+  const hash = new URLSearchParams();
+  if (t.server !== location.origin) hash.set('server', t.server);
+  hash.set('source', t.source);
+  hash.set('room', t.room);
+  hash.set('sign', t.sign);
+  history.replaceState(null, '', `${location.pathname}#${hash.toString()}`);
+  document.title = `${t.room} · remote debug`;
+  leave = joinRoom(t, { onMessages: addMessages, onStatus: setStatus });
+}
+
+// Level toggles, built from the one list of levels.
+const levelsEl = $('levels');
+for (const level of LOG_LEVELS) {
+  const label = el('label');
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = true;
+  box.dataset.level = level;
+  box.addEventListener('change', () => {
+    const levels = new Set(filter.levels);
+    if (box.checked) levels.add(level);
+    else levels.delete(level);
+    filter.levels = levels as ReadonlySet<LogLevel>;
+    applyFilter();
+  });
+  const n = el('span', 'n', '0');
+  n.dataset.n = level;
+  label.append(box, ` ${level} `, n);
+  levelsEl.append(label);
+}
+
+textInput.addEventListener('input', applyFilter);
+regexBox.addEventListener('change', applyFilter);
+sessionSelect.addEventListener('change', applyFilter);
+
+list.addEventListener('scroll', () => {
+  const bottom = atBottom();
+  if (bottom && !following) {
+    following = true;
+    waiting = 0;
+  } else if (!bottom && following) following = false;
+  updateResume();
+});
+resumeBtn.addEventListener('click', () => {
+  following = true;
+  waiting = 0;
+  scrollToEnd();
+  updateResume();
+});
+
+$('clear').addEventListener('click', () => {
+  store.clear();
+  rerender();
+});
+$('export').addEventListener('click', () => {
+  const blob = new Blob([toNdjson(store.rows.filter((r) => !matcher.ok || matcher.test(r)))], { type: 'application/x-ndjson' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `remote-debug-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+});
+
+form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const data = new FormData(form);
+  const value = (k: string) => String(data.get(k) ?? '').trim();
+  connect({ server: value('server') || location.origin, source: value('source'), room: value('room'), sign: value('sign') });
+});
+
+const initial = targetFromUrl();
+for (const k of ['server', 'source', 'room', 'sign'] as const) {
+  const v = initial[k];
+  const input = form.elements.namedItem(k) as HTMLInputElement | null;
+  if (v && input) input.value = v;
+}
+if (initial.sign) {
+  connect({
+    server: initial.server || location.origin,
+    source: initial.source || 'remote_debug',
+    room: initial.room || 'console-log',
+    sign: initial.sign,
+    userid: initial.userid,
+    username: initial.username,
+  });
+}
+updateCounts();

@@ -1,0 +1,1 @@
+export { createRemoteLogger, type RemoteLogger, type RemoteLoggerOptions } from './remote-logger';
