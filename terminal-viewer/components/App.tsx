@@ -70,7 +70,7 @@ export function App({ stream, server, source, rooms, init, batchMs = DEFAULT_BAT
         pending={pendingCount(state)}
       />
       {state.help ? (
-        <Help height={listHeight} />
+        <Help height={listHeight} width={size.columns} />
       ) : (
         <LogList
           rows={state.shown}
@@ -90,6 +90,7 @@ export function App({ stream, server, source, rooms, init, batchMs = DEFAULT_BAT
         sessionCount={state.sessions.length}
         json={state.json}
         expanded={state.expanded}
+        width={size.columns}
       />
     </Box>
   );

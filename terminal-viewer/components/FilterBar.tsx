@@ -15,10 +15,12 @@ export interface FilterBarProps {
   sessionCount: number;
   json: boolean;
   expanded: boolean;
+  /** Terminal columns. */
+  width: number;
 }
 
 /** The bottom row: the filter prompt, or the active filters and the main keys. */
-export function FilterBar({ filter, input, error, session, sessionCount, json, expanded }: FilterBarProps) {
+export function FilterBar({ filter, input, error, session, sessionCount, json, expanded, width }: FilterBarProps) {
   if (input) {
     return (
       <Box height={1}>
@@ -33,6 +35,10 @@ export function FilterBar({ filter, input, error, session, sessionCount, json, e
       </Box>
     );
   }
+  const sessionText = filter.session !== null ? `${shortSession(filter.session, 16)}${session?.page ? ` ${session.page}` : ''}` : `all (${sessionCount})`;
+  // Rough width of the left part (ASCII mostly): drop the long key hints before cutting the filters.
+  const leftWidth = 25 + (json ? 5 : 0) + (expanded ? 9 : 0) + (filter.text ? 6 + filter.text.length : 0) + 9 + sessionText.length;
+  const hints = leftWidth + LONG_HINTS.length <= width ? LONG_HINTS : SHORT_HINTS;
   return (
     <Box height={1} flexDirection="row">
       <Box flexGrow={1} flexShrink={1} overflow="hidden">
@@ -42,28 +48,24 @@ export function FilterBar({ filter, input, error, session, sessionCount, json, e
               {`${i + 1}${LEVEL_BADGE[level]} `}
             </Text>
           ))}
+          {json ? <Text color="magenta">{'JSON '}</Text> : null}
+          {expanded ? <Text color="magenta">{'expanded '}</Text> : null}
           {filter.text ? (
             <Text>
-              <Text dimColor>{' text '}</Text>
-              <Text color="cyan">{sanitizeLine(filter.text)}</Text>
+              <Text dimColor>{'text '}</Text>
+              <Text color="cyan">{`${sanitizeLine(filter.text)} `}</Text>
             </Text>
           ) : null}
-          <Text dimColor>{' session '}</Text>
-          {filter.session !== null ? (
-            <Text>
-              <Text color={sessionColor(filter.session)}>{sanitizeLine(shortSession(filter.session, 16))}</Text>
-              {session?.page ? <Text dimColor>{` ${sanitizeLine(session.page)}`}</Text> : null}
-            </Text>
-          ) : (
-            <Text>{`all (${sessionCount})`}</Text>
-          )}
-          {json ? <Text color="magenta">{' JSON'}</Text> : null}
-          {expanded ? <Text color="magenta">{' expanded'}</Text> : null}
+          <Text dimColor>{'session '}</Text>
+          <Text color={filter.session !== null ? sessionColor(filter.session) : undefined}>{sanitizeLine(sessionText)}</Text>
         </Text>
       </Box>
       <Box flexShrink={0}>
-        <Text dimColor>{' / filter · s session · space pause · ? help · q quit'}</Text>
+        <Text dimColor>{hints}</Text>
       </Box>
     </Box>
   );
 }
+
+const LONG_HINTS = ' / filter · s session · space pause · ? help · q quit';
+const SHORT_HINTS = ' ? help';

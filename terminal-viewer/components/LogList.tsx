@@ -24,8 +24,8 @@ interface Placed {
 }
 
 /**
- * Renders only the rows that fit: walks up from `bottom` until the height is full (then down,
- * when the top of the list is reached). Cost per frame is the height, never the buffer size.
+ * Renders only the rows that fit: walks up from `bottom` until the height is full. Cost per
+ * frame is the height, never the buffer size.
  */
 export function LogList({ rows, bottom, height, json, expanded, multiRoom, emptyText }: LogListProps) {
   // Lines of a row depend only on the row and the view options: reuse them across frames, so
@@ -47,12 +47,8 @@ export function LogList({ rows, bottom, height, json, expanded, multiRoom, empty
     const lines = linesOf(row);
     for (let k = lines.length - 1; k >= 0 && above.length < height; k--) above.push({ key: `${row.id}:${k}`, line: lines[k]! });
   }
+  // Nothing below `bottom`: while paused, what arrives is counted, not shown.
   const placed = above.reverse();
-  for (let i = bottom + 1; i < rows.length && placed.length < height; i++) {
-    const row = rows[i]!;
-    const lines = linesOf(row);
-    for (let k = 0; k < lines.length && placed.length < height; k++) placed.push({ key: `${row.id}:${k}`, line: lines[k]! });
-  }
 
   return (
     <Box flexDirection="column" height={height} overflow="hidden">

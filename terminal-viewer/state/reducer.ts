@@ -138,8 +138,9 @@ export function indexAtOrBefore(rows: readonly ViewEntry[], id: number): number 
 }
 
 /**
- * Lowest index the bottom row may have: in the one-line view the first screenful, so that
- * every scroll key moves what is seen (rows have different heights in the expanded views).
+ * Lowest index scrolling takes the bottom row to: in the one-line view the end of the first
+ * screenful, so that every scroll key moves what is seen (in the expanded views rows have
+ * different heights, so the first row).
  */
 function minBottom(state: ViewerState): number {
   return state.expanded ? 0 : Math.min(Math.max(0, state.page - 1), state.shown.length - 1);
@@ -149,7 +150,8 @@ function minBottom(state: ViewerState): number {
 export function bottomIndex(state: ViewerState): number {
   const last = state.shown.length - 1;
   if (state.follow || last < 0) return last;
-  return Math.min(last, Math.max(minBottom(state), indexAtOrBefore(state.shown, state.anchorId)));
+  // The anchor fell out of the buffer (or the filter hides everything before it): the oldest row.
+  return Math.min(last, Math.max(0, indexAtOrBefore(state.shown, state.anchorId)));
 }
 
 /** Rows below the view while not following: the "N new" badge. */

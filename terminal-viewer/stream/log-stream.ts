@@ -83,6 +83,12 @@ interface RoomCursor {
 
 class HistoryError extends Error {}
 
+/** "websocket error" says little; the underlying error says "connect ECONNREFUSED 127.0.0.1:4000". */
+function transportReason(err: Error & { description?: unknown }): string {
+  const d = err.description as { message?: unknown } | undefined;
+  return d && typeof d.message === 'string' && d.message ? d.message : err.message;
+}
+
 export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStream {
   const listeners = new Set<StreamListener>();
   const cursors = new Map<string, RoomCursor>(opts.rooms.map((r) => [r, { known: false, syncing: false, pending: [] }]));
@@ -222,8 +228,8 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
         sign: opts.sign,
         ext_info: 'im-debug',
       },
-      transports: ['websocket', 'polling'],
-      tryAllTransports: true,
+      // WebSocket only: Node always has it, and its errors say what is wrong (ECONNREFUSED...).
+      transports: ['websocket'],
       forceNew: true,
       reconnectionDelay: baseDelay,
       reconnectionDelayMax: maxDelay,
@@ -277,8 +283,9 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
       setStatus({ state: 'reconnecting', attempt: n, reason: status.state === 'reconnecting' ? status.reason : undefined });
     });
 
-    s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+    s.on('connect_error', (err: Error & { data?: { code?: string }; description?: unknown }) => {
       if (closed) return;
+      const reason = transportReason(err);
       const code = typeof err.data?.code === 'string' ? err.data.code : undefined;
       if (!s.active) {
         // The handshake was refused: retrying a bad sign would never help.
@@ -286,8 +293,8 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
         else setStatus({ state: 'error', message: err.message, code });
         return;
       }
-      if (everConnected) setStatus({ state: 'reconnecting', attempt, reason: err.message });
-      else setStatus({ state: 'connecting', attempt, error: err.message });
+      if (everConnected) setStatus({ state: 'reconnecting', attempt, reason });
+      else setStatus({ state: 'connecting', attempt, error: reason });
     });
   };
 
