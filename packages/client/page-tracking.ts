@@ -91,7 +91,9 @@ export function watchNavigations(onNavigate: (nav: NavigationKind) => void): () 
       if (history[name] === wrapper) history[name] = original;
     };
   };
-  const onPop = () => report('pop');
+  // Chromium fires popstate before hashchange for a hash change: name it by what changed.
+  const withoutHash = (url: string) => url.split('#')[0];
+  const onPop = () => report(withoutHash(location.href) === withoutHash(lastUrl) ? 'hash' : 'pop');
   const onHash = () => report('hash');
   const restore = [wrap('pushState', 'push'), wrap('replaceState', 'replace')];
   window.addEventListener('popstate', onPop);

@@ -19,9 +19,9 @@ import { createRedisPresenceStore } from './redis-presence-store';
 
 /** Grace before a leave when a source has no `presence` config (leaves then reach only monitors). */
 const DEFAULT_GRACE_MS = 5000;
-/** clientInfo + pageView events per second one connection may send, and the burst. */
+/** clientInfo + pageView events per second one connection may send, and the burst (above the SDK's 20 queued views + info). */
 const TRACKING_RATE = 5;
-const TRACKING_BURST = 20;
+const TRACKING_BURST = 30;
 
 export type PresenceListener = (event: PresenceEvent) => void;
 

@@ -159,8 +159,9 @@ describe('online users (one instance)', () => {
 
   it('rate-limits tracking events per connection', async () => {
     const s = await client('flood');
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => emitAck(s, 'pageView', { url: `https://x.test/${i}` })));
-    expect(answers.filter((a) => a.ok)).toHaveLength(20);
+    // The test's clock stands still: exactly the burst gets through.
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => emitAck(s, 'pageView', { url: `https://x.test/${i}` })));
+    expect(answers.filter((a) => a.ok)).toHaveLength(30);
     expect(answers.find((a) => !a.ok)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
     await disconnect(s, 'flood', 0);
   });
