@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function strongQuery(o: { source?: string; key?: string; rooms?: string; userid?: string; ts?: number; nonce?: string } = {}) {
+function strongQuery(o: { source?: string; key?: string; rooms?: string; userid?: string; ts?: number; nonce?: string } = {}): Record<string, string> {
   const fields = signRequest({
     kind: 'connect',
     source: o.source ?? 'demo',
