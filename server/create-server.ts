@@ -24,6 +24,7 @@ import { securityHeaders } from './security/headers';
 import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
+import { coalesceWrites } from './socket/coalesce-writes';
 import { registerHandlers } from './socket/handlers';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +74,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     cors: { origin: true, credentials: true },
     serveClient: false,
   });
+  // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
+  coalesceWrites(io);
 
   const historyStore =
     options.historyStore ??

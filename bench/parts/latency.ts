@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { LatencyResult } from '../load/load-generator';
+import { SERVER_LABEL, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerChild, type ServerKind } from '../lib/part';
+import type { Table, TargetCheck } from '../lib/report';
+import { fmtInt, fmtMs, fmtRatio } from '../lib/stats';
+
+const ROOM = 'latency';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+interface Setup {
+  kind: ServerKind;
+  /** Two instances on Redis: publish on the first, subscribers on the second. */
+  cluster: boolean;
+}
+
+interface Row extends LatencyResult {
+  setup: Setup;
+  rate: number;
+}
+
+async function startSetup(setup: Setup): Promise<{ publish: ServerChild; subscribe: ServerChild; stop(): Promise<void> }> {
+  if (!setup.cluster) {
+    const s = await startServer(setup.kind);
+    return { publish: s, subscribe: s, stop: () => s.stop() };
+  }
+  // A prefix of our own, so the run never meets another run's (or a test's) keys and channels.
+  const redis = { url: REDIS_URL, prefix: `bench-${randomUUID().slice(0, 8)}` };
+  const a = await startServer(setup.kind, { redis });
+  let b: ServerChild;
+  try {
+    b = await startServer(setup.kind, { redis });
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  return { publish: a, subscribe: b, stop: async () => void (await Promise.all([a.stop(), b.stop()])) };
+}
+
+/**
+ * Does a push on one of our instances reach a subscriber of the other? Answers the reason when
+ * it does not (the Redis adapter is someone else's work in progress), undefined when it does.
+ */
+async function clusterProblem(ctx: PartContext): Promise<string | undefined> {
+  let pair: Awaited<ReturnType<typeof startSetup>> | undefined;
+  const load = await startLoadGenerator();
+  try {
+    pair = await startSetup({ kind: 'ours', cluster: true });
+    const c = await load.call<{ connected: number; firstError?: string }>('connect', { base: pair.subscribe.base, count: 1, rooms: [ROOM] });
+    if (c.connected !== 1) return `redis adapter: a client could not connect (${c.firstError})`;
+    const r = await load.call<LatencyResult>('latency', { base: pair.publish.base, room: ROOM, rate: 20, warmupMs: 0, durationMs: 250, payloadBytes: 64, drainMs: 2000 }, 20_000);
+    if (r.httpErrors) return `redis adapter: ${r.httpErrors} of ${r.messages} pushes refused`;
+    if (r.received < r.expected) return `redis adapter: ${r.received} of ${r.expected} pushes reached a subscriber of the other instance`;
+    return undefined;
+  } catch (err) {
+    ctx.log(`cluster check: ${(err as Error).message.split('\n')[0]}`);
+    return `redis adapter (${(err as Error).message.split('\n')[0]})`;
+  } finally {
+    await pair?.stop();
+    await load.stop();
+  }
+}
+
+/**
+ * Latency: notify → delivery at fixed rates (open loop: message i leaves at start + i/rate,
+ * whatever happened to the earlier ones) to 100 subscribers, timed from just before the
+ * request is written to each subscriber's frame, in the load process's monotonic clock.
+ */
+export async function latencyPart(ctx: PartContext): Promise<PartOutput> {
+  const subscribers = 100;
+  const rates = [100, 1000];
+  const durationFor = (rate: number) => (ctx.quick ? 1500 : rate >= 1000 ? 5000 : 10_000);
+  const warmupMs = ctx.quick ? 300 : 1000;
+  const payloadBytes = 128;
+
+  const problem = await clusterProblem(ctx);
+  if (problem) ctx.log(`cross-instance runs pending: ${problem}`);
+  const setups: Setup[] = [
+    { kind: 'ours', cluster: false },
+    { kind: 'bare', cluster: false },
+    ...(problem ? [] : [{ kind: 'ours', cluster: true } as Setup]),
+    { kind: 'bare', cluster: true },
+  ];
+
+  const rows: Row[] = [];
+  const load = await startLoadGenerator();
+  try {
+    for (const setup of setups) {
+      const pair = await startSetup(setup);
+      try {
+        const c = await load.call<{ connected: number; firstError?: string }>('connect', { base: pair.subscribe.base, count: subscribers, rooms: [ROOM] }, 60_000);
+        if (c.connected !== subscribers) throw new Error(`${setup.kind}: ${c.connected}/${subscribers} connected (${c.firstError})`);
+        for (const rate of rates) {
+          const r = await load.call<LatencyResult>(
+            'latency',
+            { base: pair.publish.base, room: ROOM, rate, warmupMs, durationMs: durationFor(rate), payloadBytes, drainMs: 10_000 },
+            durationFor(rate) + warmupMs + 30_000,
+          );
+          rows.push({ ...r, setup, rate });
+          ctx.log(
+            `${setup.kind}${setup.cluster ? ' ×2 redis' : ''} @ ${rate}/s: p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} p99.9 ${fmtMs(r.p999)} ms` +
+              ` (${r.received}/${r.expected} deliveries, sent ${r.sentPerSecond.toFixed(0)}/s)`,
+          );
+        }
+        await load.call('disconnect');
+      } finally {
+        await pair.stop();
+      }
+    }
+  } finally {
+    await load.stop();
+  }
+
+  const label = (s: Setup) => `${SERVER_LABEL[s.kind]}${s.kind === 'ours' ? ' (ours)' : ''}, ${s.cluster ? 'two instances on Redis' : 'one instance'}`;
+  const find = (kind: ServerKind, cluster: boolean, rate: number) => rows.find((r) => r.setup.kind === kind && r.setup.cluster === cluster && r.rate === rate);
+  const table: Table = {
+    header: ['Setup', 'Rate', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'Deliveries', 'p99 vs bare'],
+    rows: rows.map((r) => {
+      const bare = find('bare', r.setup.cluster, r.rate);
+      return [
+        label(r.setup),
+        `${r.rate}/s`,
+        fmtMs(r.p50),
+        fmtMs(r.p90),
+        fmtMs(r.p99),
+        fmtMs(r.p999),
+        fmtMs(r.max),
+        `${fmtInt(r.received)}${r.received < r.expected ? ` of ${fmtInt(r.expected)}` : ''}`,
+        r.setup.kind === 'bare' ? '' : bare ? fmtRatio(r.p99 / bare.p99) : '–',
+      ];
+    }),
+  };
+  if (problem) table.rows.push([`${SERVER_LABEL.ours} (ours), two instances on Redis`, '', '', '', '', '', '', '', `pending: ${problem}`]);
+
+  const complete = (r: Row | undefined) => r !== undefined && r.received === r.expected && r.httpErrors === 0;
+  const single = find('ours', false, 1000);
+  const cross = find('ours', true, 1000);
+  const targets: TargetCheck[] = [
+    {
+      target: 'Single-instance p99 at 1,000 msg/s',
+      goal: '≤ 5 ms',
+      measured: single ? `${fmtMs(single.p99)} ms (bare Socket.IO ${fmtMs(find('bare', false, 1000)?.p99 ?? NaN)} ms)` : 'not measured',
+      met: single ? single.p99 <= 5 && complete(single) : null,
+    },
+    {
+      target: 'Cross-instance p99 at 1,000 msg/s',
+      goal: '≤ 10 ms',
+      measured: cross
+        ? `${fmtMs(cross.p99)} ms (bare Socket.IO + redis-adapter ${fmtMs(find('bare', true, 1000)?.p99 ?? NaN)} ms)`
+        : `pending: ${problem}`,
+      met: cross ? cross.p99 <= 10 && complete(cross) : null,
+    },
+  ];
+  return {
+    title: '2. Latency',
+    tables: [table],
+    targets,
+    notes: [
+      `${subscribers} subscribers in one room, ${payloadBytes}-byte \`data\`, signed form-encoded \`POST /api/notify\` over keep-alive ` +
+        `connections. Open loop: message i is sent at start + i/rate whatever happened to the ones before, so a stall shows up as ` +
+        `latency instead of silently lowering the rate. ${warmupMs} ms of warm-up is not counted; then ${durationFor(100) / 1000} s at ` +
+        `100/s and ${durationFor(1000) / 1000} s at 1,000/s. Latency is per delivery: from just before the request is written to the moment ` +
+        'the subscriber\'s frame arrives, both in the load process\'s monotonic clock (sender and subscribers share that process; ' +
+        'the servers run in their own).',
+      'Two instances on Redis: the push goes to instance A and every subscriber is connected to instance B, so every delivery ' +
+        'crosses Redis. Each run uses an adapter prefix of its own. The baseline beside it is the bare Socket.IO relay with ' +
+        '`@socket.io/redis-adapter`.',
+    ],
+  };
+}

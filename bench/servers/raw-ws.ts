@@ -1,0 +1,68 @@
+import { createServer } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { serveCommands, settledMemory } from '../lib/ipc';
+
+/**
+ * The practical limit of this machine: a raw `ws` server that writes one pre-encoded frame
+ * to every member of a room. It answers the Engine.IO open and namespace connect with fixed
+ * packets so the same light client talks to every server; it sends no pings.
+ */
+const rooms = new Map<string, Set<WebSocket>>();
+
+const httpServer = createServer((req, res) => {
+  if (req.method !== 'POST' || req.url !== '/api/notify') {
+    res.writeHead(404).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const source = form.get('source') ?? '';
+    const data = form.get('data') ?? '';
+    for (const room of (form.get('room_id') ?? '').split(',')) {
+      const members = rooms.get(`${source}:${room}`);
+      if (!members) continue;
+      const frame = Buffer.from(`42${JSON.stringify(['newMsg', { source, data, room_id: room }])}`);
+      for (const ws of members) ws.send(frame, { binary: false });
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":1,"msg":"message notify successed!","data":""}');
+  });
+});
+
+const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false });
+wss.on('connection', (ws, req) => {
+  const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const source = query.get('source') ?? '';
+  const keys = (query.get('room_ids') ?? '').split(',').map((r) => `${source}:${r}`);
+  ws.send('0{"sid":"raw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}');
+  ws.on('message', (msg: Buffer) => {
+    if (msg.toString() !== '40') return;
+    for (const key of keys) {
+      let set = rooms.get(key);
+      if (!set) rooms.set(key, (set = new Set()));
+      set.add(ws);
+    }
+    ws.send('40{"sid":"raw"}');
+  });
+  ws.on('close', () => {
+    for (const key of keys) rooms.get(key)?.delete(ws);
+  });
+});
+
+await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+const addr = httpServer.address();
+const port = typeof addr === 'object' && addr ? addr.port : 0;
+
+serveCommands(
+  {
+    mem: () => settledMemory(),
+    cpu: () => process.cpuUsage(),
+    stats: () => ({ connections: wss.clients.size }),
+  },
+  { port, pid: process.pid },
+  () => {
+    for (const ws of wss.clients) ws.terminate();
+    httpServer.close();
+  },
+);
