@@ -18,12 +18,13 @@ export class StartupError extends Error {
  * - `command` (exposed as `ctx.redis`): history, message logs, nonces, rate limits, presence.
  *   It FAILS FAST while Redis is away (no offline queue, no resend of unanswered commands,
  *   a command timeout), so a request never hangs and a write is never replayed twice.
- * - `adapter`: handed to the Socket.IO adapter. It QUEUES while Redis is away (offline queue,
- *   unlimited retries): the adapters do not catch every rejected command, and the streams
- *   adapter's XREAD loop would spin on instant failures. The relay does not publish through
- *   it while Redis is down (it delivers locally instead), so the queue stays small.
- * - `subscriber` (pub/sub transport only) and the adapter's own duplicates (streams transport):
- *   created from `adapter`, watched the same way.
+ * - `adapter`: the Socket.IO adapter publishes with it (XADD or PUBLISH). It fails fast too:
+ *   the adapters deliver to local sockets only after their publish settles, so a publish that
+ *   waited for Redis would hold local delivery back (and reorder it).
+ * - the readers: `subscriber` (pub/sub transport) and the streams adapter's own duplicates
+ *   (XREAD loop, subscriber). They QUEUE while Redis is away (offline queue, unlimited
+ *   retries): an XREAD that failed instantly would make the adapter's read loop spin, and a
+ *   queued XREAD resumes from the last entry it read, so nothing sent meanwhile is skipped.
  *
  * Every connection has an `error` listener (an EventEmitter error without one would crash the
  * process), reports up/down to Health and counts errors in im_adapter_errors_total.
@@ -67,6 +68,7 @@ export function redactUrl(url: string): string {
 
 export function createRedisClients({ config, health, logger, metrics }: RedisClientsOptions): RedisClients {
   const all = new Map<string, Redis>();
+  let closing = false;
   const lastError = new Map<string, string>();
   const where = redactUrl(config.url);
 
@@ -98,7 +100,15 @@ export function createRedisClients({ config, health, logger, metrics }: RedisCli
       health.set(`redis:${role}`, false, lastError.get(role) ?? why);
       metrics.redisUp.set({ connection: role }, 0);
     };
-    client.on('close', () => down('connection closed'));
+    client.on('close', () => {
+      // A lost connection is an adapter error even when no 'error' event comes with it.
+      if (client.status !== 'end' && !closing && health.report().checks[`redis:${role}`]?.up) {
+        metrics.adapterErrors.inc({ connection: role });
+        logger.warn({ redis: where, connection: role }, 'Redis connection lost; serving local clients, reconnecting');
+        complained = true;
+      }
+      down('connection closed');
+    });
     client.on('end', () => down('connection ended'));
     client.on('error', (err: Error) => {
       metrics.adapterErrors.inc({ connection: role });
@@ -126,7 +136,10 @@ export function createRedisClients({ config, health, logger, metrics }: RedisCli
     }),
     false,
   );
-  const adapter = watch('adapter', new Redis(config.url, { ...baseOptions(), maxRetriesPerRequest: null }));
+  const adapter = watch(
+    'adapter',
+    new Redis(config.url, { ...baseOptions(), enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 }),
+  );
 
   // The streams adapter duplicates its client for the XREAD loop and the subscriber: watch those too.
   const duplicateNames = config.transport === 'streams' ? ['streams-reader', 'streams-subscriber'] : ['subscriber'];
@@ -135,7 +148,7 @@ export function createRedisClients({ config, health, logger, metrics }: RedisCli
   adapter.duplicate = (override?: Partial<RedisOptions>) => {
     const role = duplicateNames[duplicates] ?? `adapter-${duplicates + 1}`;
     duplicates++;
-    return watch(role, originalDuplicate(override));
+    return watch(role, originalDuplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true, maxRetriesPerRequest: null, ...override }));
   };
   const subscriber = config.transport === 'pubsub' ? adapter.duplicate() : undefined;
 
@@ -167,6 +180,7 @@ export function createRedisClients({ config, health, logger, metrics }: RedisCli
       }
     },
     async close() {
+      closing = true;
       await Promise.allSettled(
         [...all].map(async ([role, c]) => {
           // quit() lets queued replies arrive. Readers and subscribers have nothing to finish
