@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ImError, LOG_LEVELS } from '../packages/protocol';
 import { processIo, type CliIo } from './commands/io';
-import { runSend, type SendFlags } from './commands/send';
-import { runServe } from './commands/serve';
+import type { SendFlags } from './commands/send';
 import { OPERATOR_ACTIONS, runSign, type SignFlags } from './commands/sign';
-import { runTail, type TailFlags } from './commands/tail';
+import type { TailFlags } from './commands/tail';
 import { KEY_HELP } from './state/keys';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -108,7 +107,8 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('-q, --quiet', 'no status lines on stderr (piped mode)')
     .option('--no-color', 'no colours in plain lines')
     .addHelpText('after', TAIL_HELP)
-    .action(async (flags: TailFlags) => done(await runTail(flags, io)));
+    // Commands load on use: `sign` and `--help` need not load socket.io-client or Ink.
+    .action(async (flags: TailFlags) => done(await (await import('./commands/tail')).runTail(flags, io)));
 
   program
     .command('serve')
@@ -118,6 +118,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .allowExcessArguments()
     .argument('[options...]', 'server options (see im-debug serve --help)')
     .action(async (args: string[]) => {
+      const { runServe } = await import('./commands/serve');
       if (args.includes('--help') || args.includes('-h')) {
         io.stdout.write(SERVE_HELP);
         await runServe(['--help'], io);
@@ -140,7 +141,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addOption(new Option('-l, --level <level>', 'send the data as a remote-debug log entry of this level').choices([...LOG_LEVELS]))
     .option('--session <id>', 'session of that log entry (default im-debug-send)')
     .addHelpText('after', SEND_HELP)
-    .action(async (flags: SendFlags) => done(await runSend(flags, io)));
+    .action(async (flags: SendFlags) => done(await (await import('./commands/send')).runSend(flags, io)));
 
   program
     .command('sign')
