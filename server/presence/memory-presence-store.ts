@@ -15,10 +15,22 @@ interface SourceState {
   seen: Map<string, Map<string, SeenUser>>;
 }
 
-/** Presence for one instance: plain maps, bounded by count and age, trimmed on tick. */
-export function createMemoryPresenceStore(opts: PresenceStoreOptions): PresenceStore {
+export interface MemoryPresenceStore extends PresenceStore {
+  /**
+   * Drops every connection an instance held (a `--workers` process that exited): its users'
+   * leaves are due at once, and the next tick reports the instance as gone.
+   */
+  dropInstance(instance: string): void;
+}
+
+/**
+ * Presence in one process: plain maps, bounded by count and age, trimmed on tick. Serves one
+ * instance, or every `--workers` process through the primary (ipc-presence-store.ts).
+ */
+export function createMemoryPresenceStore(opts: PresenceStoreOptions): MemoryPresenceStore {
   const now = opts.now ?? Date.now;
   const sources = new Map<string, SourceState>();
+  const dead: TickResult['deadInstances'] = [];
 
   function state(source: string): SourceState {
     let s = sources.get(source);
@@ -50,7 +62,27 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): PresenceS
     for (const date of s.seen.keys()) if (date < oldest) s.seen.delete(date);
   }
 
+  function removeNow(s: SourceState, sid: string, graceMs: number): number | undefined {
+    const c = s.connections.get(sid);
+    if (!c) return undefined;
+    s.connections.delete(sid);
+    const n = (s.users.get(c.userid) ?? 1) - 1;
+    if (n > 0) s.users.set(c.userid, n);
+    else {
+      s.users.delete(c.userid);
+      if (s.announced.has(c.userid)) s.leaving.set(c.userid, now() + graceMs);
+    }
+    return Math.max(n, 0);
+  }
+
   return {
+    dropInstance(instance) {
+      for (const [source, s] of sources) {
+        const gone = [...s.connections.values()].filter((c) => c.instance === instance);
+        for (const c of gone) removeNow(s, c.sid, 0);
+        if (gone.length > 0) dead.push({ source, instance });
+      }
+    },
     async add(c) {
       const s = state(c.source);
       if (s.connections.has(c.sid)) return { connections: s.users.get(c.userid) ?? 0, joined: false };
@@ -67,20 +99,11 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): PresenceS
       if (s.connections.has(c.sid)) s.connections.set(c.sid, { ...c });
     },
     async remove(source, sid, graceMs) {
-      const s = state(source);
-      const c = s.connections.get(sid);
-      if (!c) return undefined;
-      s.connections.delete(sid);
-      const n = (s.users.get(c.userid) ?? 1) - 1;
-      if (n > 0) s.users.set(c.userid, n);
-      else {
-        s.users.delete(c.userid);
-        if (s.announced.has(c.userid)) s.leaving.set(c.userid, now() + graceMs);
-      }
-      return { connections: Math.max(n, 0) };
+      const n = removeNow(state(source), sid, graceMs);
+      return n === undefined ? undefined : { connections: n };
     },
     async tick() {
-      const result: TickResult = { joins: [], leaves: [], deadInstances: [] };
+      const result: TickResult = { joins: [], leaves: [], deadInstances: dead.splice(0) };
       const t = now();
       for (const [source, s] of sources) {
         for (const [userid, due] of s.leaving) {
