@@ -9,6 +9,10 @@ import type { HistoryRequest, HistoryResult, Message } from '../protocol';
  * what it already had. Live messages that arrive while a room is catching up are held back and
  * merged in afterwards, so the application sees each message once, in order. This also covers
  * an instance crash in a cluster, where Socket.IO's own state recovery has nothing to replay.
+ *
+ * A room that has had no message yet has no position, so on connect the client asks for the
+ * room's newest position (a one-message history read): without it, whatever is sent while the
+ * first connection is down could not be recovered.
  */
 
 /** Pages of history one room may fetch per reconnect before giving up (and reporting a gap). */
@@ -32,8 +36,8 @@ export interface CatchUp {
   /** A live `newMsg`: returns what to deliver now ([] for a duplicate or while catching up). */
   receive(message: Message): Message[];
   /**
-   * On every connect: starts a round and returns one history request per room that can catch
-   * up. Rooms still catching up from an interrupted round ask again from where they are.
+   * On every connect: starts a round and returns the history requests to send: one per room
+   * with a position (what came after it), and a position read for rooms without one.
    */
   begin(): HistoryRequest[];
   /** The answer to a request of round `round` (answers from an older round are ignored). */
@@ -45,15 +49,21 @@ export interface CatchUp {
   position(roomId: string): RoomPosition | undefined;
 }
 
+/**
+ * What a room is waiting for: nothing (`live`), missed messages after its position
+ * (`position`), messages since a server time (`time`: no position, but other rooms show when
+ * we were last connected), or its newest position (`baseline`).
+ */
+type Mode = 'live' | 'position' | 'time' | 'baseline';
+
 interface RoomState {
   epoch?: string;
   offset?: number;
   /** Server time of the newest message delivered in this room. */
   ts?: number;
-  catching: boolean;
-  /** Caught up by time (`sinceTime`, one page) rather than by position. */
-  byTime: boolean;
+  mode: Mode;
   pages: number;
+  /** Live messages that arrived while catching up. */
   held: Message[];
 }
 
@@ -61,22 +71,27 @@ function hasPosition(m: Message): m is Message & RoomPosition {
   return typeof m.offset === 'number' && typeof m.epoch === 'string';
 }
 
-/** `rooms`: the rooms the connection joins (from its `room_ids`), so rooms with no message yet can catch up by time. */
+/** Offsets start at 1 in every history store, so 0 is "before the first message". */
+const BEFORE_FIRST = 0;
+
+/** `rooms`: the rooms the connection joins (from its `room_ids`). */
 export function createCatchUp(rooms: readonly string[] = []): CatchUp {
   const states = new Map<string, RoomState>();
   let round = 0;
-  /** Newest server time seen in any room: the starting point for rooms with no position. */
+  /** Newest server time seen in any room. */
   let lastTs: number | undefined;
 
   const state = (roomId: string): RoomState => {
     let s = states.get(roomId);
     if (!s) {
-      s = { catching: false, byTime: false, pages: 0, held: [] };
+      s = { mode: 'live', pages: 0, held: [] };
       states.set(roomId, s);
     }
     return s;
   };
   for (const room of rooms) state(room);
+
+  const catching = (s: RoomState) => s.mode === 'position' || s.mode === 'time';
 
   /** Records a message as delivered unless it is one the room already had. */
   function accept(s: RoomState, m: Message): boolean {
@@ -101,7 +116,7 @@ export function createCatchUp(rooms: readonly string[] = []): CatchUp {
       .sort((x, y) => rank(x.m) - rank(y.m) || (rank(x.m) === 0 ? x.m.offset! - y.m.offset! : x.i - y.i))
       .map(({ m }) => m);
     s.held = [];
-    s.catching = false;
+    s.mode = 'live';
     return held.filter((m) => accept(s, m));
   }
 
@@ -112,7 +127,7 @@ export function createCatchUp(rooms: readonly string[] = []): CatchUp {
     receive(message) {
       if (!hasPosition(message)) return [message];
       const s = state(message.room_id);
-      if (s.catching) {
+      if (catching(s)) {
         s.held.push(message);
         return [];
       }
@@ -124,25 +139,36 @@ export function createCatchUp(rooms: readonly string[] = []): CatchUp {
       for (const [room_id, s] of states) {
         s.pages = 0;
         if (s.epoch !== undefined && s.offset !== undefined) {
-          s.catching = true;
-          s.byTime = false;
+          s.mode = 'position';
           requests.push({ room_id, since: s.offset, epoch: s.epoch });
-        } else if ((lastTs !== undefined && s.ts === undefined) || s.catching) {
-          // Nothing seen in this room yet, but we were connected until about lastTs (or an
-          // interrupted round knows no position yet): ask by server time.
-          s.catching = true;
-          s.byTime = true;
-          requests.push({ room_id, sinceTime: s.ts ?? lastTs ?? 0 });
+        } else if (lastTs !== undefined && s.ts === undefined) {
+          // No position here, but other rooms show we were connected until about lastTs.
+          s.mode = 'time';
+          requests.push({ room_id, sinceTime: lastTs });
+        } else {
+          s.mode = 'baseline';
+          requests.push({ room_id, limit: 1 });
         }
       }
       return requests;
     },
     page(result, forRound) {
       const s = states.get(result.room_id);
-      if (!s || !s.catching || forRound !== round) return { deliver: [], gap: false };
+      if (!s || forRound !== round) return { deliver: [], gap: false };
+      if (s.mode === 'baseline') {
+        // Where the room stands now; what it holds is from before we joined.
+        s.mode = 'live';
+        if (s.offset === undefined) {
+          s.epoch = result.epoch;
+          s.offset = result.messages[result.messages.length - 1]?.offset ?? BEFORE_FIRST;
+        }
+        return { deliver: [], gap: false };
+      }
+      if (!catching(s)) return { deliver: [], gap: false };
+      const byTime = s.mode === 'time';
       let gap = result.truncated;
       let candidates = result.messages;
-      if (!s.byTime && s.epoch !== undefined && s.epoch !== result.epoch) {
+      if (!byTime && s.epoch !== undefined && s.epoch !== result.epoch) {
         // The server's stream restarted (its history was lost): offsets are not comparable, so
         // keep what is newer than what we had, by server time, and follow the new epoch.
         gap = true;
@@ -157,16 +183,20 @@ export function createCatchUp(rooms: readonly string[] = []): CatchUp {
         // Messages skipped above (older than what we had) still count as seen.
         s.offset = last.offset;
       }
-      if (!s.byTime && last?.offset !== undefined && ++s.pages < MAX_CATCH_UP_PAGES) {
+      if (!byTime && last?.offset !== undefined && ++s.pages < MAX_CATCH_UP_PAGES) {
         return { deliver, gap, next: { room_id: result.room_id, since: last.offset, epoch: result.epoch } };
       }
-      if (!s.byTime && last !== undefined) gap = true; // gave up paging with more possibly left
+      if (!byTime && last !== undefined) gap = true; // gave up paging with more possibly left
       return { deliver: deliver.concat(release(s)), gap };
     },
     abandon(roomId, forRound) {
       const s = states.get(roomId);
-      if (!s || !s.catching || forRound !== round) return [];
-      return release(s);
+      if (!s || forRound !== round) return [];
+      if (s.mode === 'baseline') {
+        s.mode = 'live';
+        return [];
+      }
+      return catching(s) ? release(s) : [];
     },
     position(roomId) {
       const s = states.get(roomId);

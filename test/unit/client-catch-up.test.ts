@@ -34,7 +34,6 @@ describe('catch-up: live messages', () => {
     const plain: Message = { source: 'demo', room_id: 'r1', data: 'x' };
     expect(c.receive(plain)).toEqual([plain]);
     expect(c.receive(plain)).toEqual([plain]);
-    expect(c.begin()).toEqual([]);
   });
 
   it('follows a new epoch (a restarted server) instead of dropping its low offsets', () => {
@@ -117,8 +116,36 @@ describe('catch-up: after a reconnect', () => {
     expect(c.position('quiet')).toEqual({ epoch: 'e1', offset: 1 });
   });
 
-  it('asks nothing on the first connect', () => {
-    expect(createCatchUp(['r1', 'r2']).begin()).toEqual([]);
+  it('on the first connect reads each room\'s newest position, so a drop before any message loses nothing', () => {
+    const c = createCatchUp(['r1', 'r2', 'empty']);
+    expect(c.begin()).toEqual([
+      { room_id: 'r1', limit: 1 },
+      { room_id: 'r2', limit: 1 },
+      { room_id: 'empty', limit: 1 },
+    ]);
+    // The newest message is from before we joined: a position, not a delivery.
+    expect(c.page(result('r1', [msg('r1', 41)]), c.round)).toEqual({ deliver: [], gap: false });
+    expect(c.position('r1')).toEqual({ epoch: 'e1', offset: 41 });
+    c.page(result('empty', []), c.round);
+    expect(c.position('empty')).toEqual({ epoch: 'e1', offset: 0 });
+    // A live message that beat the answer keeps its (newer) position.
+    expect(data(c.receive(msg('r2', 8)))).toEqual(['r2#8']);
+    c.page(result('r2', [msg('r2', 7)]), c.round);
+    expect(c.position('r2')).toEqual({ epoch: 'e1', offset: 8 });
+    // Live messages are not held while reading a position.
+    expect(data(c.receive(msg('r1', 42)))).toEqual(['r1#42']);
+
+    // Dropped before any message: the reconnect asks from the baseline.
+    expect(c.begin()).toContainEqual({ room_id: 'empty', since: 0, epoch: 'e1' });
+    const step = c.page(result('empty', [msg('empty', 1), msg('empty', 2)]), c.round);
+    expect(data(step.deliver)).toEqual(['empty#1', 'empty#2']);
+  });
+
+  it('a failed position read leaves the room live', () => {
+    const c = createCatchUp(['r1']);
+    c.begin();
+    expect(c.abandon('r1', c.round)).toEqual([]);
+    expect(data(c.receive(msg('r1', 3)))).toEqual(['r1#3']);
   });
 
   it('an interrupted round starts again from the same position; answers of the old round are ignored', () => {
@@ -179,8 +206,8 @@ describe('catch-up: after a reconnect', () => {
           for (const o of liveDuring.filter((o) => o <= n).sort((a, b) => a - b)) take(c.receive(msg('r', o)));
           let next = requests.find((r) => r.room_id === 'r');
           if (seen === 0) {
-            // Never saw a message: nothing to ask by position or time; live ones flow.
-            expect(next).toBeUndefined();
+            // Never saw a message (and no baseline was read): only a position read is asked.
+            expect(next).toEqual({ room_id: 'r', limit: 1 });
             return;
           }
           while (next) {
