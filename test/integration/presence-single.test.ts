@@ -269,3 +269,17 @@ describe('join and leave signals', () => {
     expect((await msg).data).toEqual({ username: 'name-ivan', key: 'user_quit', msg: 'name-ivan退出群聊' });
   });
 });
+
+describe('live stream and shutdown', () => {
+  it('ends open monitor streams when the server shuts down, instead of waiting for them', async () => {
+    // A long shutdown timeout: were the stream to hold the shutdown, this test would time out.
+    const own = await startServer({ adminKey: ADMIN, shutdownTimeoutMs: 120_000 });
+    const res = await fetch(`${own.url}/api/presence/stream?source=demo`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) text += new TextDecoder().decode((await reader.read()).value);
+    await own.close();
+    while (!(await reader.read()).done);
+  });
+});
