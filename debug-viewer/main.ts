@@ -74,7 +74,9 @@ function renderRow(row: Row): HTMLElement {
   } else sess.textContent = row.message.source;
   const msg = el('div', 'msg');
   msg.style.setProperty('--depth', String(Math.min(row.group, 20)));
-  if (row.origin !== 'browser') msg.append(el('span', 'origin', row.origin === 'message' ? `${row.message.source} message` : `${row.origin} · ${row.message.source}`));
+  if (row.origin !== 'browser') {
+    msg.append(el('span', 'origin', row.origin === 'message' ? `${row.message.source} message` : `${row.origin} · ${row.message.source}`), ' ');
+  }
   if (row.method === 'group' || row.method === 'groupCollapsed') msg.classList.add('group');
   const table = row.method === 'table' ? renderTable(row.args[0], row.args[1]) : undefined;
   msg.append(table ?? renderArgs(row.args));

@@ -38,7 +38,8 @@ export function compileFilter(f: Filter): Matcher {
     if (f.regex) {
       let re: RegExp;
       try {
-        re = new RegExp(f.text, 'i');
+        // Multiline: ^ and $ work per value (each argument, key and leaf is a line of the row text).
+        re = new RegExp(f.text, 'im');
       } catch (err) {
         return { ok: false, error: (err as Error).message };
       }
@@ -61,7 +62,7 @@ export function rowText(row: Row): string {
     if (row.callSite) parts.push(`${row.callSite.file}:${row.callSite.line}:${row.callSite.col}`);
     parts.push(row.session, row.method, row.origin);
     if (row.entry?.stack) parts.push(row.entry.stack);
-    row.text = parts.join(' ').toLowerCase();
+    row.text = parts.join('\n').toLowerCase();
   }
   return row.text;
 }
