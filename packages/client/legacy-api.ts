@@ -1,4 +1,4 @@
-import type { Message } from '../protocol';
+import type { ErrorCode, Message } from '../protocol';
 import { createClient, type ClientState, type ImClient, type ImClientSocket } from './client';
 import { legacyToClientOptions, type LegacyConfig } from './legacy-config';
 
@@ -24,8 +24,8 @@ export interface LegacyApi {
 
 export const SDK_VERSION = '2.0.0';
 
-function report(config: LegacyConfig | undefined, message: string): void {
-  const detail = { kind: 'send' as const, code: 'UNAVAILABLE' as const, message };
+function report(config: LegacyConfig | undefined, message: string, code: ErrorCode = 'UNAVAILABLE'): void {
+  const detail = { kind: 'send' as const, code, message };
   if (typeof config?.sys_error_callback === 'function') config.sys_error_callback(message, detail);
   else console.error(`[NODE_IM] ${message}`);
 }
@@ -53,7 +53,7 @@ export function createLegacyApi(): LegacyApi {
       }
       const rooms = Array.isArray(room_ids) ? room_ids.join(',') : String(room_ids ?? '');
       if (rooms.trim() === '') {
-        report(config, 'room_ids can not be null!');
+        report(config, 'room_ids can not be null!', 'ROOMS_REQUIRED');
         return false;
       }
       void current.send(data, rooms).then((result) => {
