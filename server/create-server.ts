@@ -16,6 +16,7 @@ import type { ServerContext } from './context';
 import { errorHandler, sendError } from './http/error-handler';
 import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
+import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
 import { createMessageLog } from './logs/message-log';
 import { createPresence, type Presence } from './presence/presence';
@@ -147,6 +148,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   );
   // The SDK's example pages (chat, dashboard, refresh), written as an SDK user would write them.
   app.use('/examples', express.static(path.join(PROJECT_ROOT, 'examples'), { maxAge: '5m', etag: true, fallthrough: true }));
+  app.use(debugPageRouter(PROJECT_ROOT));
   app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
 

@@ -5,6 +5,7 @@ import { originAllowed } from '../http/notify';
 import { clientIp } from '../security/client-ip';
 import { checkRooms, roomAllowed } from '../security/rights';
 import { claimNonce, signFields, verifyConnectSign } from '../security/verify-sign';
+import { publishToken, signsEqual } from '../../packages/signing';
 
 type Query = Record<string, unknown>;
 
@@ -99,7 +100,12 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query,
     maxLength: ctx.config.limits.maxRoomIdLength,
     emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
   });
-  const refused = rooms.filter((r) => !roomAllowed(cfg.hook.rooms, r, { userid: '', userBound: false, joined: [] }));
+  // A publish token (`credential`, see packages/signing/publish-token.ts) opens exactly the rooms it was made for.
+  const credential = singleField(query.credential, 'credential');
+  if (credential && !signsEqual(publishToken(cfg.signKey, source, roomIds), credential)) {
+    throw new ImError('BAD_SIGN', 'credential is not a publish token for these rooms (a reader sign is not one)');
+  }
+  const refused = credential ? [] : rooms.filter((r) => !roomAllowed(cfg.hook.rooms, r, { userid: '', userBound: false, joined: [] }));
   if (refused.length > 0) {
     throw new ImError(
       'FORBIDDEN',
