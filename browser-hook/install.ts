@@ -271,7 +271,7 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     uninstall,
     flush: () => transport?.flush(),
     status: (): HookStatus => ({
-      ...(transport?.status() ?? { connected: false, buffered: buffer.size, sent: 0, dropped: buffer.droppedTotal }),
+      ...(transport?.status() ?? { connected: false, buffered: buffer.size, sent: 0, dropped: buffer.droppedTotal, rateLimited: 0 }),
       session,
       recorded,
     }),

@@ -33,6 +33,8 @@ export interface TransportStatus {
   sent: number;
   /** Entries lost to buffer overflow or refused by the server as malformed. */
   dropped: number;
+  /** Batches the server answered RATE_LIMITED (kept and sent again later). */
+  rateLimited: number;
   /** Set when the server refused the hook for good (bad source, room or credential). */
   refused?: string;
 }
@@ -84,6 +86,7 @@ export function createTransport(o: TransportOptions): Transport {
   let oneByOne = 0;
   let sent = 0;
   let rejected = 0;
+  let rateLimited = 0;
   let refused: string | undefined;
   let closing = false;
   let warnedOffline = false;
@@ -163,6 +166,7 @@ export function createTransport(o: TransportOptions): Transport {
       }
       const { code, message } = res.error;
       if (code === 'RATE_LIMITED') {
+        rateLimited++;
         giveBack(batch);
         retryAt = Date.now() + retryDelay;
         retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
@@ -218,6 +222,7 @@ export function createTransport(o: TransportOptions): Transport {
       buffered: o.buffer.size,
       sent,
       dropped: o.buffer.droppedTotal + rejected,
+      rateLimited,
       refused,
     }),
     close() {
