@@ -59,7 +59,11 @@ export interface ClientOptions {
   /** First reconnect delay in ms (default 1000), doubled per attempt up to `reconnectionDelayMax` (default 5000). */
   reconnectionDelay?: number;
   reconnectionDelayMax?: number;
-  /** Messages `send` keeps while disconnected (default 100); more are refused with an error. */
+  /**
+   * Messages `send` keeps while disconnected (default 50); more are refused with an error. The
+   * queue is flushed at once on reconnect, so keep it under the server's per-connection event
+   * rate (`rateLimits.perConnection`, default 100 per second).
+   */
   queueSize?: number;
   /** How long `send` and history requests wait for the server's answer, in ms (default 10000). */
   ackTimeout?: number;
@@ -97,12 +101,15 @@ export const DEFAULT_CLIENT_OPTIONS = {
   maxReconnectAttempts: 10,
   reconnectionDelay: 1000,
   reconnectionDelayMax: 5000,
-  queueSize: 100,
+  queueSize: 50,
   ackTimeout: 10_000,
 } as const;
 
 /** Page views kept while disconnected (only the latest matter to presence). */
 const MAX_PENDING_VIEWS = 20;
+/** A history read refused as RATE_LIMITED (a big flush on reconnect) is retried this often, this long apart. */
+const HISTORY_RETRIES = 5;
+const HISTORY_RETRY_MS = 1000;
 
 interface Pending {
   data: unknown;
@@ -186,7 +193,7 @@ export function createClient(url: string, options: ClientOptions = {}): ImClient
     });
   }
 
-  function fetchHistory(request: HistoryRequest, round: number): void {
+  function fetchHistory(request: HistoryRequest, round: number, retries = HISTORY_RETRIES): void {
     timed().emit('history', request, (err: Error | null, res: AckResult<HistoryResult>) => {
       if (err) {
         // Disconnected mid-way: the next connect asks again from the same position.
@@ -194,6 +201,12 @@ export function createClient(url: string, options: ClientOptions = {}): ImClient
           deliver(catchUp.abandon(request.room_id, round));
           call(o.onGap, request.room_id);
         }
+        return;
+      }
+      if (!res?.ok && res?.error?.code === 'RATE_LIMITED' && retries > 0) {
+        setTimeout(() => {
+          if (socket.connected && catchUp.round === round) fetchHistory(request, round, retries - 1);
+        }, HISTORY_RETRY_MS);
         return;
       }
       if (!res?.ok) {

@@ -26,7 +26,7 @@ export interface LegacyConfig {
   /** First reconnect delay and its cap, in ms (defaults 1000 and 5000). */
   reconnection_delay?: number;
   reconnection_delay_max?: number;
-  /** Messages send_msg keeps while disconnected (default 100). */
+  /** Messages send_msg keeps while disconnected (default 50). */
   queue_size?: number;
   /** How long to wait for the server to confirm a message, in ms (default 10000). */
   ack_timeout?: number;

@@ -131,6 +131,24 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(await queued).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
   });
 
+  it('also gives up when the server is down from the start', async () => {
+    const s = await startServer();
+    const base = s.url;
+    await s.close(); // nothing listens there any more
+    const attempts: number[] = [];
+    let failed = 0;
+    const a = open(base, 'r1', {
+      maxReconnectAttempts: 2,
+      onReconnectAttempt: (n) => attempts.push(n),
+      onReconnectFailed: () => failed++,
+    });
+    const queued = a.client.send('waits, then is dropped', 'r1');
+    await until(() => failed === 1, 10_000, 'reconnect failed');
+    expect(attempts).toEqual([1, 2]);
+    expect(await queued).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+    expect(a.errors).toEqual([{ kind: 'send', code: 'UNAVAILABLE', message: '1 queued message(s) were not sent: the connection was closed' }]);
+  });
+
   it('queues sends while disconnected (bounded) and flushes them in order on reconnect', async () => {
     // No state recovery: the reconnect is a new session, as after an instance crash.
     const s = await server({ recovery: { maxDisconnectionSeconds: 0 } });
@@ -176,6 +194,28 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(r1.map((m) => m.data)).toEqual(['before', 'missed 1', 'missed 2', 'missed 3', 'live']);
     expect(r1.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(b.received.filter((m) => m.room_id === 'r2').map((m) => m.data)).toEqual(['before', 'missed r2']);
+    expect(gaps).toEqual([]);
+  });
+
+  it('catches up even when the reconnect flush uses up the per-connection event rate (history reads are retried)', async () => {
+    const s = await server({ recovery: { maxDisconnectionSeconds: 0 }, rateLimits: { perConnection: 6 } });
+    const hold = holdHandshakes(s);
+    const gaps: string[] = [];
+    const b = open(s.url, 'busy', { onGap: (room) => gaps.push(room), ackTimeout: 5000 }, '2');
+    await connected(b.client);
+    await postForm(s.url, signedNotify('busy', 'before'));
+    await until(() => b.received.length === 1);
+    hold.on = true;
+    dropTransports(s, '2');
+    await until(() => b.client.state !== 'connected');
+    const sends = [1, 2, 3, 4, 5, 6].map((n) => b.client.send(n, 'busy'));
+    await postForm(s.url, signedNotify('busy', 'missed'));
+    await until(() => hold.waiting() === 1, 5000, 'reconnect attempt');
+    hold.release();
+    // The six queued posts take the whole budget of the window; the history read waits for the next.
+    expect(await Promise.all(sends)).toEqual(Array(6).fill({ ok: true }));
+    await until(() => b.received.length === 8, 10_000, 'catch-up after the rate window');
+    expect(b.received.map((m) => m.data)).toEqual(['before', 'missed', 1, 2, 3, 4, 5, 6]);
     expect(gaps).toEqual([]);
   });
 
