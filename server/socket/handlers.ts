@@ -86,6 +86,15 @@ function checkSize(ctx: ServerContext, value: unknown, what: string): void {
   }
 }
 
+/**
+ * Socket.IO hands the ack over as the last argument, wherever that falls: a client that sends
+ * too few (or too many) values still gets its answer instead of waiting forever.
+ */
+export function splitAck(args: unknown[]): { ack: Ack<any> | undefined; values: unknown[] } {
+  const last = args[args.length - 1];
+  return typeof last === 'function' ? { ack: last as Ack<any>, values: args.slice(0, -1) } : { ack: undefined, values: args };
+}
+
 export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
   const { source, publishRooms } = socket.data;
   const hookCfg = ctx.config.sources[source]!.hook;
@@ -102,12 +111,9 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
   // Publish-only hooks are unsigned: limit their rate per connection.
   const bucket = publishRooms ? new TokenBucket(hookCfg.maxEntriesPerSecond, Math.max(hookCfg.maxEntriesPerSecond, 100), ctx.now) : undefined;
 
-  socket.on('postMsg', (data: unknown, roomIds: unknown, ack?: Ack) => {
-    // Old clients call postMsg(data, room_ids) with no ack; new ones may pass the ack second.
-    if (typeof roomIds === 'function' && ack === undefined) {
-      ack = roomIds as Ack;
-      roomIds = undefined;
-    }
+  socket.on('postMsg', (...args: unknown[]) => {
+    // Old clients call postMsg(data, room_ids) with no ack; new ones may pass fewer arguments.
+    const { ack, values: [data, roomIds] } = splitAck(args);
     guarded(ctx, socket, ack, async () => {
       if (publishRooms) throw new ImError('FORBIDDEN', 'a publish-only hook connection may only send log entries (postLogs)');
       if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
@@ -119,7 +125,8 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
     });
   });
 
-  socket.on('postLogs', (entries: unknown, roomIds: unknown, ack?: Ack) => {
+  socket.on('postLogs', (...args: unknown[]) => {
+    const { ack, values: [entries, roomIds] } = splitAck(args);
     guarded(ctx, socket, ack, async () => {
       const parsed = logEntriesSchema.safeParse(entries);
       if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
@@ -144,7 +151,8 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
     });
   });
 
-  socket.on('history', (request: unknown, ack: unknown) => {
+  socket.on('history', (...args: unknown[]) => {
+    const { ack, values: [request] } = splitAck(args);
     guarded<HistoryResult>(ctx, socket, ack, async () => {
       const parsed = historyRequestSchema.safeParse(request);
       if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
