@@ -155,8 +155,14 @@ function call<A extends unknown[], R>(fn: ((...args: A) => R) | undefined, ...ar
  */
 export function createClient(url: string, options: ClientOptions = {}): ImClient {
   // Keys given as undefined keep their defaults.
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...DEFAULT_CLIENT_OPTIONS, ...given } as ClientOptions & typeof DEFAULT_CLIENT_OPTIONS;
+  const o: Record<string, unknown> = { ...DEFAULT_CLIENT_OPTIONS };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
+  return start(url, o as unknown as ResolvedOptions);
+}
+
+type ResolvedOptions = ClientOptions & { [K in keyof typeof DEFAULT_CLIENT_OPTIONS]: number };
+
+function start(url: string, o: ResolvedOptions): ImClient {
   const browser = inBrowser();
   const maxAttempts = o.maxReconnectAttempts >= 1 ? o.maxReconnectAttempts : 1;
   const socket: ImClientSocket = io(url, {

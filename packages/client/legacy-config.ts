@@ -17,8 +17,9 @@ export interface LegacyConfig {
   // Additions (not in the original):
   /** Reload the page on the server's refreshPage (default true). */
   refresh_page?: boolean;
-  /** Called on refreshPage before reloading; return false to stop the reload. */
+  /** Called on refreshPage before reloading; return false to stop the reload (`on_refresh` works too). */
   refresh_callback?: () => boolean | void;
+  on_refresh?: () => boolean | void;
   disconnect_callback?: (reason: string) => void;
   reconnecting_callback?: (attempt: number) => void;
   /** Some messages of a room could not be recovered after a reconnect. */
@@ -74,7 +75,7 @@ export function legacyToClientOptions(config: unknown): ClientOptions {
     onDisconnect: fn(c.disconnect_callback),
     onReconnectAttempt: fn(c.reconnecting_callback),
     onGap: fn(c.message_gap_callback),
-    onRefresh: fn(c.refresh_callback),
+    onRefresh: fn(c.refresh_callback) ?? fn(c.on_refresh),
     reloadOnRefresh: flag(c.refresh_page) ?? true,
     maxReconnectAttempts: attempts !== undefined && attempts >= 1 ? attempts : undefined,
     reconnectionDelay: positive(c.reconnection_delay),

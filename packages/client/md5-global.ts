@@ -4,4 +4,8 @@
  */
 import { md5 } from './md5';
 
-(globalThis as unknown as { md5: (input: string) => string }).md5 = md5;
+// Not globalThis alone: pages of the original era run in browsers older than it.
+const g = (typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : self) as unknown as {
+  md5: (input: string) => string;
+};
+g.md5 = md5;
