@@ -33,16 +33,17 @@ export function createSecurityServices(opts: SecurityOptions): SecurityServices 
       return redisNonces.store.claim(key, ttlMs);
     },
   };
-  let warned = false;
+  let lastWarning = -Infinity;
   const rates = createRateLimits({
     now: opts.now,
     windowSeconds: config.rateLimits.windowSeconds,
     redis: opts.redis,
     prefix,
     onStoreError: (err) => {
-      if (warned) return;
-      warned = true;
-      opts.logger.warn({ err }, 'rate limit store failed; messages pass unlimited until it answers');
+      // At most once a minute: a store outage must not flood the log.
+      if (opts.now() - lastWarning < 60_000) return;
+      lastWarning = opts.now();
+      opts.logger.warn({ err }, 'rate limit store failed; messages pass without that limit until it answers');
     },
   });
   const connections = createConnectionLimits({
