@@ -60,10 +60,14 @@ export function leafText(v: Tagged): string | undefined {
 /** Short, Chrome-like preview: `{a: 1, b: "x", …}`, `Map(2) {…}`, `Error: boom`. */
 export function preview(v: unknown, top = false, budget = 80): string {
   if (v === null) return 'null';
-  if (typeof v === 'string') return top ? v : quote(v.length > budget ? `${v.slice(0, budget)}…` : v);
+  if (typeof v === 'string') {
+    const max = Math.max(budget, 24);
+    return top ? v : quote(v.length > max ? `${v.slice(0, max)}…` : v);
+  }
   if (typeof v !== 'object') return String(v);
   if (Array.isArray(v)) {
-    if (budget < 10) return `Array(${v.length})`;
+    // Like Chrome: nested containers collapse to a marker rather than to unreadable fragments.
+    if (budget < 24) return v.length ? `Array(${v.length})` : '[]';
     return `[${listPreview(v.map((x) => preview(x, false, budget / 4)), budget)}]`;
   }
   if (isTagged(v)) {
@@ -97,7 +101,7 @@ export function preview(v: unknown, top = false, budget = 80): string {
   }
   const obj = v as Record<string, unknown>;
   const ctor = typeof obj.$ctor === 'string' ? `${obj.$ctor} ` : '';
-  if (budget < 10) return `${ctor}{…}`;
+  if (budget < 24) return objectKeys(obj).length ? `${ctor}{…}` : `${ctor}{}`;
   const parts = objectKeys(obj).map((k) =>
     k === '…' ? preview(obj[k], false, 10) : `${displayKey(k)}: ${preview(obj[k], false, budget / 4)}`,
   );

@@ -81,19 +81,22 @@ export interface ShownRow {
 }
 
 export function readDebugRows(page: Page): Promise<ShownRow[]> {
+  // No named helpers inside: tsx (esbuild keepNames) would wrap them in a __name() the page lacks.
   return page.$$eval('#list .row', (rows) =>
     rows.map((r) => {
       const el = r as HTMLElement;
-      const text = (sel: string) => (el.querySelector(sel)?.textContent ?? '').trim();
+      const [time, session, message, site, dropped] = ['.time', '.sess', '.msg', '.site', '.dropped'].map((sel) =>
+        (el.querySelector(sel)?.textContent ?? '').trim(),
+      );
       return {
         level: el.dataset.level ?? '',
         method: el.dataset.method ?? '',
-        time: text('.time'),
-        session: text('.sess'),
-        message: text('.msg'),
-        site: text('.site'),
+        time: time!,
+        session: session!,
+        message: message!,
+        site: site!,
         siteTitle: (el.querySelector('.site') as HTMLElement | null)?.title ?? '',
-        dropped: text('.dropped'),
+        dropped: dropped!,
       };
     }),
   );

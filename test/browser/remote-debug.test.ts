@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
     expect(msg[0]).toBe('primitives text 42 true null undefined NaN -0 Infinity 10n Symbol(sym)');
     expect(msg[1]).toContain('1970-01-01T00:00:00.000Z');
     expect(msg[1]).toContain('/ab+c/gi');
-    expect(msg[1]).toContain('Map(1) {"k" => {v: 1}}');
+    expect(msg[1]).toContain('Map(1) {"k" => {…}}');
     expect(msg[1]).toContain('Set(2) {1, 2}');
     expect(msg[1]).toContain('Uint8Array(3) [1, 2, 3]');
     expect(msg[1]).toContain('ƒ namedFn()');
