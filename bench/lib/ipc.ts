@@ -24,10 +24,13 @@ export interface BenchChild<Ready> {
 
 export interface ForkOptions {
   args?: string[];
+  /** Added to this process's environment; a key set to undefined is removed. */
   env?: NodeJS.ProcessEnv;
   /** Extra node flags, e.g. --expose-gc. */
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** Drop the child's standard output, and cursor codes from its standard error (a terminal renderer). */
+  quietStdout?: boolean;
 }
 
 /**
@@ -37,8 +40,12 @@ export interface ForkOptions {
 export async function forkChild<Ready>(script: string, opts: ForkOptions = {}): Promise<BenchChild<Ready>> {
   const proc = fork(script, opts.args ?? [], {
     execArgv: ['--import', 'tsx', ...(opts.nodeFlags ?? [])],
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: mergeEnv(opts.env),
+    stdio: ['ignore', opts.quietStdout ? 'ignore' : 'inherit', opts.quietStdout ? 'pipe' : 'inherit', 'ipc'],
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    const text = d.toString().replace(/\x1b\[\?25[hl]/g, '');
+    if (text.trim()) process.stderr.write(text);
   });
   // A child never outlives the driver, even when the driver dies of an error.
   const killOnExit = () => proc.kill('SIGKILL');
@@ -119,6 +126,15 @@ export async function forkChild<Ready>(script: string, opts: ForkOptions = {}): 
       clearTimeout(timer);
     },
   };
+}
+
+function mergeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
 }
 
 export type CommandHandlers = Record<string, (payload: any) => unknown>;

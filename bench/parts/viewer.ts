@@ -1,5 +1,104 @@
-import type { PartContext, PartOutput } from '../lib/part';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { forkChild } from '../lib/ipc';
+import { BENCH_DIR, PROJECT_ROOT, type PartContext, type PartOutput } from '../lib/part';
+import { fmtBytes, fmtInt } from '../lib/stats';
+import type { ViewerRunRequest, ViewerRunResult } from '../viewer/viewer-child';
 
-export async function viewerPart(_ctx: PartContext): Promise<PartOutput> {
-  return { title: 'viewer', pending: 'not written yet', tables: [], targets: [], notes: [] };
+const NEEDED = ['terminal-viewer/components/App.tsx', 'terminal-viewer/state/reducer.ts', 'terminal-viewer/stream/manual-stream.ts'];
+
+const BIN = 'terminal-viewer/bin/im-debug.js';
+
+/** Does `im-debug` run React's production build? Only if its entry sets NODE_ENV. */
+function binSetsProduction(): boolean {
+  try {
+    return /NODE_ENV/.test(readFileSync(path.join(PROJECT_ROOT, BIN), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function runChild(req: ViewerRunRequest, nodeEnv: string | undefined): Promise<ViewerRunResult> {
+  // Ink renders only the last frame when it believes it runs in CI: the view must render live here.
+  const child = await forkChild(path.join(BENCH_DIR, 'viewer/viewer-child.tsx'), {
+    nodeFlags: ['--expose-gc'],
+    env: { CI: undefined, CONTINUOUS_INTEGRATION: undefined, NODE_ENV: nodeEnv },
+    quietStdout: true,
+  });
+  try {
+    return await child.call<ViewerRunResult>('run', req, req.timeLimitMs + 30_000);
+  } finally {
+    await child.stop();
+  }
+}
+
+/**
+ * Viewer: how many entries per second the interactive `im-debug tail` view takes in while
+ * rendering, and its memory once 100,000 entries went through it.
+ */
+export async function viewerPart(ctx: PartContext): Promise<PartOutput> {
+  const title = '5. Terminal viewer';
+  const missing = NEEDED.filter((f) => !existsSync(path.join(PROJECT_ROOT, f)));
+  if (missing.length) {
+    return { title, pending: `terminal viewer not there yet (${missing.join(', ')})`, tables: [], targets: [], notes: [] };
+  }
+  const entries = ctx.quick ? 20_000 : 100_000;
+  const timeLimitMs = ctx.quick ? 20_000 : 45_000;
+  const tty = await runChild({ mode: 'tty', entries, chunk: 250, maxBacklog: 5000, timeLimitMs }, 'production');
+  ctx.log(`tty view: ${fmtInt(tty.perSecond)} entries/s, ${tty.frames} writes, heap +${fmtBytes(tty.heapAfter - tty.heapBefore)}`);
+  const pure = await runChild({ mode: 'reducer', entries, chunk: 500, maxBacklog: 0, timeLimitMs }, 'production');
+  ctx.log(`reducer: ${fmtInt(pure.perSecond)} entries/s`);
+  // As `im-debug` starts today, when its entry leaves NODE_ENV unset: React's development build.
+  const shipsDev = !binSetsProduction() && process.env.NODE_ENV !== 'production';
+  const dev = shipsDev
+    ? await runChild({ mode: 'tty', entries: ctx.quick ? 10_000 : 30_000, chunk: 250, maxBacklog: 5000, timeLimitMs: ctx.quick ? 15_000 : 30_000 }, undefined)
+    : undefined;
+  if (dev) ctx.log(`tty view, React development build: ${fmtInt(dev.perSecond)} entries/s, heap +${fmtBytes(dev.heapAfter - dev.heapBefore)}`);
+
+  const row = (label: string, r: ViewerRunResult) => [
+    label,
+    `${fmtInt(r.received)}${r.received < r.entries ? ` of ${fmtInt(r.entries)}` : ''}`,
+    fmtInt(r.perSecond),
+    r.mode === 'tty' ? `${fmtInt(r.frames)} (${fmtBytes(r.bytesWritten)})` : '–',
+    fmtInt(r.rows),
+    fmtBytes(r.heapAfter),
+    `+${fmtBytes(r.heapAfter - r.heapBefore)}`,
+    fmtBytes(r.rssAfter),
+  ];
+  return {
+    title,
+    tables: [
+      {
+        header: ['Run', 'Entries', 'Entries/s', 'Terminal writes', 'Rows kept', 'Heap after', 'Heap growth', 'RSS after'],
+        rows: [
+          row('`tail` TTY view (Ink, 120×40, ≤ 30 fps), NODE_ENV=production', tty),
+          row('reducer only (no rendering)', pure),
+          ...(dev ? [row(`\`tail\` TTY view as \`${BIN}\` starts it (NODE_ENV unset: React development build)`, dev)] : []),
+        ],
+      },
+    ],
+    targets: [],
+    notes: [
+      `${fmtInt(entries)} remote-debug entries (a \`console.log\` with a format string, a number and an object, five sessions, every ` +
+        'level), pushed through the same manual stream the viewer\'s tests use, into the real Ink `App` rendering to a fake ' +
+        '120×40 terminal with the options of `im-debug tail` (30 frames per second at most). The feeder keeps at most 5,000 ' +
+        'entries ahead of the view\'s state, so the rate is the one the view keeps up with, entries becoming visible rows, ' +
+        'not the rate they can be queued. "Reducer only" is the same entries through the pure reducer, without React or Ink: ' +
+        'what the state logic alone costs.',
+      'Memory is the viewer process\'s heap after forced full collections, before the first entry and after the last (and one ' +
+        'more frame). The ring buffer keeps the newest rows (10,000 by default), so memory stays flat however many entries ' +
+        'pass through; "rows kept" shows it.',
+      ...(dev
+        ? [
+            `**Holding it back:** \`${BIN}\` does not set \`NODE_ENV=production\`, so the viewer runs React's development build. ` +
+              'That build records a `performance.measure` entry for every component render, and Node keeps every such entry ' +
+              `in its performance timeline: ${fmtInt(dev.measures)} of them after ${fmtInt(dev.received)} entries in the last row ` +
+              `(${fmtInt(tty.measures)} with the production build), so the heap grows with every frame for as long as the viewer runs ` +
+              `(+${fmtBytes(dev.heapAfter - dev.heapBefore)} there, against +${fmtBytes(tty.heapAfter - tty.heapBefore)} after ` +
+              `${fmtInt(tty.received)} entries with the production build). ` +
+              'Setting `process.env.NODE_ENV ??= \'production\'` in the entry, before React is imported, fixes both.',
+          ]
+        : []),
+    ],
+  };
 }

@@ -1,13 +1,30 @@
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveCommands, settledMemory } from '../lib/ipc';
 
 /**
  * The practical limit of this machine: a raw `ws` server that writes one pre-encoded frame
- * to every member of a room. It answers the Engine.IO open and namespace connect with fixed
+ * to every member of a room, the frames of one event-loop turn to a socket in one system call
+ * (the same corking as server/socket/coalesce-writes.ts). It answers the Engine.IO open and namespace connect with fixed
  * packets so the same light client talks to every server; it sends no pings.
  */
 const rooms = new Map<string, Set<WebSocket>>();
+const corked = new Set<Socket>();
+const uncorkAll = () => {
+  for (const tcp of corked) tcp.uncork();
+  corked.clear();
+};
+
+function send(ws: WebSocket, frame: Buffer): void {
+  const tcp = (ws as unknown as { _socket?: Socket })._socket;
+  if (tcp && !corked.has(tcp)) {
+    if (corked.size === 0) setImmediate(uncorkAll);
+    tcp.cork();
+    corked.add(tcp);
+  }
+  ws.send(frame, { binary: false });
+}
 
 const httpServer = createServer((req, res) => {
   if (req.method !== 'POST' || req.url !== '/api/notify') {
@@ -24,7 +41,7 @@ const httpServer = createServer((req, res) => {
       const members = rooms.get(`${source}:${room}`);
       if (!members) continue;
       const frame = Buffer.from(`42${JSON.stringify(['newMsg', { source, data, room_id: room }])}`);
-      for (const ws of members) ws.send(frame, { binary: false });
+      for (const ws of members) send(ws, frame);
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":1,"msg":"message notify successed!","data":""}');
   });
