@@ -1,4 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { collectDefaultMetrics } from 'prom-client';
+import { runPrimary } from './cluster/workers';
 import { ConfigError, loadConfig } from './config';
 import { createServer } from './create-server';
 
@@ -12,40 +16,69 @@ export async function runServer(argv: string[], processEnv: NodeJS.ProcessEnv): 
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
+      workers: { type: 'string', short: 'w' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: npm start -- [--config FILE] [--port N]
+    process.stdout.write(`Usage: npm start -- [--config FILE] [--port N] [--workers N|auto]
 
 Starts the node-socket-im relay server.
 
   -c, --config FILE   JSON configuration (or env IM_CONFIG); without one the embedded demo
                       configuration is used (refused when NODE_ENV=production)
   -p, --port N        port to listen on (or env PORT; default 4000)
+  -w, --workers N     run N processes behind the one port (node:cluster, sticky sessions);
+                      "auto" = one per CPU core. They share messages through the primary
+                      process, or through Redis when REDIS_URL / adapter.type "redis" is set
 
-Environment: PORT, HOST, IM_CONFIG, LOG_DIR, LOG_LEVEL, REDIS_URL, IM_ADMIN_KEY.
+Environment: PORT, HOST, IM_CONFIG, LOG_DIR, LOG_LEVEL, REDIS_URL, REDIS_PREFIX,
+REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY.
 `);
     return;
   }
   const env = { ...processEnv };
   if (values.port !== undefined) env.PORT = values.port;
   const config = loadConfig({ file: values.config, env });
+  const workers = parseWorkers(values.workers);
   if (config.demo) process.stderr.write(DEMO_BANNER);
+  const where = { host: config.host, sources: Object.keys(config.sources), adapter: config.adapter.type };
+
+  if (workers > 1) {
+    const log = pino({ level: config.logLevel });
+    const primary = await runPrimary({ workers, config, logger: log });
+    log.info({ port: primary.port, workers, ...where }, `node-socket-im listening on http://${config.host}:${primary.port} with ${workers} workers`);
+    closeOnSignals(log, () => primary.close(), config.shutdownTimeoutMs + 4000);
+    return;
+  }
+
   const server = createServer({ config });
+  collectDefaultMetrics({ register: server.metrics.registry });
   const port = await server.listen();
   const log = server.context.logger;
-  log.info({ port, host: config.host, sources: Object.keys(config.sources), adapter: config.adapter.type }, `node-socket-im listening on http://${config.host}:${port}`);
+  log.info({ port, ...where }, `node-socket-im listening on http://${config.host}:${port}`);
+  closeOnSignals(log, () => server.close(), config.shutdownTimeoutMs + 2000);
+}
 
+/** `--workers`: a whole number ≥ 1, or "auto" for one per core. */
+function parseWorkers(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  if (raw === 'auto') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`--workers must be a whole number from 1 to 256 or "auto", got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function closeOnSignals(log: Logger, close: () => Promise<void>, forceAfterMs: number): void {
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown took too long, exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs + 2000);
+    }, forceAfterMs);
     force.unref();
-    server.close().then(
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
@@ -67,7 +100,8 @@ const DEMO_BANNER = `
 
 /** Prints a start-up failure the way an operator needs it and exits non-zero. */
 export function exitOnStartError(err: unknown): never {
-  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  const name = (err as { name?: string }).name;
+  if (err instanceof ConfigError || name === 'StartupError' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`node-socket-im: ${(err as Error).message}\n`);
   } else {
     process.stderr.write(`node-socket-im: failed to start: ${(err as Error).stack ?? String(err)}\n`);

@@ -9,8 +9,9 @@ import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { ImError } from '../packages/protocol';
-import { createMemoryHistoryStore, type HistoryStore } from './cluster/history-store';
+import type { HistoryStore } from './cluster/history-store';
 import { createRelay, type ImServer, type Relay } from './cluster/relay';
+import { setupCluster, type Cluster } from './cluster/setup-cluster';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
 import type { ServerContext } from './context';
 import { errorHandler, sendError } from './http/error-handler';
@@ -18,7 +19,8 @@ import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
-import { createMessageLog } from './logs/message-log';
+import { probesRouter } from './http/probes';
+import { createMetrics, type ServerMetrics } from './metrics';
 import { createPresence, type Presence } from './presence/presence';
 import type { PresenceStore } from './presence/presence-store';
 import { securityHeaders } from './security/headers';
@@ -36,8 +38,13 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Clock, for tests. */
   now?: () => number;
-  /** Overrides the history store (the Redis one in a cluster). */
+  /** Overrides the history store (otherwise memory, or Redis when the adapter is Redis). */
   historyStore?: HistoryStore;
+  /**
+   * Set by `--workers N` in each worker process: connections come from the primary
+   * (@socket.io/sticky) and, without Redis, messages and history go through the primary.
+   */
+  worker?: { metricsText?: () => Promise<string> };
   /** Overrides the presence store (default: Redis when ctx.redis is set, else memory). */
   presenceStore?: PresenceStore;
 }
@@ -48,9 +55,12 @@ export interface ImRelayServer {
   io: ImServer;
   relay: Relay;
   context: ServerContext;
+  /** Adapter, history and message log wiring, with the instance's health. */
+  cluster: Cluster;
+  metrics: ServerMetrics;
   /** Online users, join/leave signals, browser info and page views. */
   presence: Presence;
-  /** Starts listening; resolves with the bound port (pass 0 for a free one). */
+  /** Starts listening (once Redis answers, per adapter.onStartup); resolves with the bound port (pass 0 for a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /** HTTP requests being handled right now. */
   readonly inflightRequests: number;
@@ -74,17 +84,21 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     maxHttpBufferSize: Math.max(1e6, config.limits.maxMessageBytes * 2 + 64 * 1024),
     cors: { origin: true, credentials: true },
     serveClient: false,
+    // Missed packets replayed on reconnect (memory and Redis-streams adapters); room history
+    // covers the others and instance crashes.
+    ...(config.recovery.maxDisconnectionSeconds > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.recovery.maxDisconnectionSeconds * 1000 } }
+      : {}),
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
   coalesceWrites(io);
 
-  const historyStore =
-    options.historyStore ??
-    createMemoryHistoryStore({ size: config.history.size, maxAgeMs: config.history.maxAgeSeconds * 1000, now });
-  const relay = createRelay(io, historyStore, now);
-  const messageLog = createMessageLog(config.logDir, now);
+  const metrics = createMetrics(io);
+  const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
+  const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster });
+  const messageLog = cluster.messageLog;
   const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis });
-  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security };
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis };
   // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
   const presence = createPresence(ctx, options.presenceStore);
 
@@ -119,7 +133,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/readyz') || req.url === '/metrics' },
     }),
   );
 
@@ -139,6 +153,15 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', instance: instanceId, uptime: process.uptime(), connections: io.engine.clientsCount });
   });
+  app.use(
+    probesRouter({
+      health: cluster.health,
+      registry: metrics.registry,
+      instanceId,
+      adapter: cluster.kind,
+      metricsText: options.worker?.metricsText,
+    }),
+  );
   app.use(notifyRouter(ctx));
   app.use(operatorRouter(ctx));
   app.use(presenceRouter(ctx, presence));
@@ -154,6 +177,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
 
   io.use(handshakeMiddleware(ctx));
   io.on('connection', (socket) => {
+    metrics.trackSocket(socket);
     trackConnection(ctx, socket);
     guardSocket(ctx, socket);
     registerHandlers(ctx, socket);
@@ -171,6 +195,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      cluster.health.setDraining();
       // Live monitor streams never finish by themselves.
       presence.endStreams();
       // Stop accepting new connections; keep the open ones until their requests finish.
@@ -184,7 +209,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await presence.close();
       httpServer.closeAllConnections();
-      await historyStore.close();
+      await cluster.close();
       await messageLog.close();
       logger.flush?.();
     })());
@@ -195,11 +220,14 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     io,
     relay,
     context: ctx,
+    cluster,
+    metrics,
     presence,
     get inflightRequests() {
       return inflight;
     },
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      await cluster.ready();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
