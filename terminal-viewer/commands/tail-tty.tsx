@@ -33,7 +33,14 @@ export async function runInteractiveTail(s: TailSettings, io: CliIo): Promise<nu
         at: Date.now(),
       }}
     />,
-    { stdout: io.stdout, stdin: io.stdin, stderr: io.stderr, exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
+    {
+      stdout: io.stdout,
+      stdin: io.stdin,
+      stderr: io.stderr,
+      exitOnCtrlC: false,
+      patchConsole: true,
+      maxFps: 30,
+    },
   );
   const onSignal = () => instance.unmount();
   let code = 0;

@@ -204,6 +204,9 @@ export function runPlainTail(s: TailSettings, io: CliIo): Promise<number> {
 export async function runTail(flags: TailFlags, io: CliIo): Promise<number> {
   const settings = resolveTailSettings(flags, io);
   if (!settings.interactive) return runPlainTail(settings, io);
+  // React's development build is several times slower per render and keeps debug data for
+  // each one; the viewer is not a React app under development. Set before React loads.
+  process.env.NODE_ENV ??= 'production';
   const { runInteractiveTail } = await import('./tail-tty');
   return runInteractiveTail(settings, io);
 }

@@ -76,6 +76,7 @@ export function App({ stream, server, source, rooms, init, batchMs = DEFAULT_BAT
           rows={state.shown}
           bottom={bottomIndex(state)}
           height={listHeight}
+          width={size.columns}
           json={state.json}
           expanded={state.expanded}
           multiRoom={rooms.length > 1}

@@ -11,11 +11,29 @@ export interface LogListProps {
   bottom: number;
   /** Lines available. */
   height: number;
+  /** Columns available. */
+  width: number;
   json: boolean;
   expanded: boolean;
   multiRoom: boolean;
   /** What to say when there is nothing to show. */
   emptyText: string;
+}
+
+/**
+ * Cuts a line to `width` characters before Ink sees it: Ink measures and truncates the whole
+ * text of every row on every frame, and a 4 KB row costs far more to measure than to cut.
+ * A character is at least one column wide, so what is left still fills the row.
+ */
+export function clipLine(line: Line, width: number): Line {
+  let budget = Math.max(1, width);
+  const left: Line['left'] = [];
+  for (const seg of line.left) {
+    if (budget <= 0) break;
+    left.push(seg.text.length > budget ? { ...seg, text: seg.text.slice(0, budget) } : seg);
+    budget -= seg.text.length;
+  }
+  return left.length === line.left.length && left.every((s, i) => s === line.left[i]) ? line : { ...line, left };
 }
 
 interface Placed {
@@ -27,15 +45,15 @@ interface Placed {
  * Renders only the rows that fit: walks up from `bottom` until the height is full. Cost per
  * frame is the height, never the buffer size.
  */
-export function LogList({ rows, bottom, height, json, expanded, multiRoom, emptyText }: LogListProps) {
+export function LogList({ rows, bottom, height, width, json, expanded, multiRoom, emptyText }: LogListProps) {
   // Lines of a row depend only on the row and the view options: reuse them across frames, so
   // unchanged rows keep the same `line` objects and their memoized LogLine does not re-render.
-  const cache = useMemo(() => new WeakMap<ViewEntry, Line[]>(), [json, expanded, multiRoom]);
+  const cache = useMemo(() => new WeakMap<ViewEntry, Line[]>(), [json, expanded, multiRoom, width]);
   const opts: LineOptions = { json, expanded, multiRoom, maxLines: Math.max(1, height) };
   const linesOf = (row: ViewEntry): Line[] => {
     let lines = cache.get(row);
     if (!lines) {
-      lines = entryLines(row, opts);
+      lines = entryLines(row, opts).map((l) => clipLine(l, width));
       cache.set(row, lines);
     }
     return lines;
