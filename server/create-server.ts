@@ -97,7 +97,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
   const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster });
   const messageLog = cluster.messageLog;
-  const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis });
+  const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis, worker: !!options.worker });
   const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis };
   // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
   const presence = createPresence(ctx, options.presenceStore);
@@ -208,6 +208,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await presence.close();
+      security.close();
       httpServer.closeAllConnections();
       await cluster.close();
       await messageLog.close();

@@ -9,6 +9,7 @@ import { parseConfig, type ServerConfig } from '../config';
 import { createServer, type ImRelayServer } from '../create-server';
 import { createMemoryHistoryStore } from './history-store';
 import { createIpcClient, serveIpc } from './ipc';
+import { serveSecurityToWorkers } from '../security/ipc-security';
 import { serveHistoryToWorkers } from './ipc-history-store';
 import { servePresenceToWorkers } from '../presence/ipc-presence-store';
 
@@ -57,6 +58,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<Primary> {
     stops.push(serveHistoryToWorkers(store));
     // Presence too: the workers agree on who is online (server/presence/ipc-presence-store.ts).
     stops.push(servePresenceToWorkers(config));
+    // And strong-sign nonces and per-IP/per-source rates (server/security/ipc-security.ts).
+    stops.push(serveSecurityToWorkers(config));
   }
   // /metrics on any worker answers for all of them: the primary sums their registries.
   const aggregator = new AggregatorRegistry();

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
 import { createConnectionLimits, type ConnectionLimits } from './connection-limits';
+import { createIpcSecurity } from './ipc-security';
 import { createMemoryNonceStore, createRedisNonceStore, type NonceStore } from './nonce-store';
 import { createRateLimits, type RateLimits } from './rate-limits';
 
@@ -10,6 +11,7 @@ export interface SecurityServices {
   nonces: NonceStore;
   rates: RateLimits;
   connections: ConnectionLimits;
+  close(): void;
 }
 
 export interface SecurityOptions {
@@ -18,23 +20,29 @@ export interface SecurityOptions {
   /** The shared Redis, read at each use (it may be attached after the server is built). */
   redis: () => Redis | undefined;
   logger: Logger;
+  /**
+   * `--workers N`: without Redis, nonces and the per-IP/per-source counts are kept by the
+   * primary over IPC (server/security/ipc-security.ts).
+   */
+  worker?: boolean;
 }
 
 export function createSecurityServices(opts: SecurityOptions): SecurityServices {
   const { config } = opts;
   const prefix = config.adapter.type === 'redis' ? config.adapter.prefix : 'im';
   const memoryNonces = createMemoryNonceStore(opts.now, config.limits.maxNonces);
+  const ipc = opts.worker ? createIpcSecurity() : undefined;
   let redisNonces: { redis: Redis; store: NonceStore } | undefined;
   const nonces: NonceStore = {
     claim(key, ttlMs) {
       const redis = opts.redis();
-      if (!redis) return memoryNonces.claim(key, ttlMs);
+      if (!redis) return (ipc?.nonces ?? memoryNonces).claim(key, ttlMs);
       if (redisNonces?.redis !== redis) redisNonces = { redis, store: createRedisNonceStore(redis, prefix) };
       return redisNonces.store.claim(key, ttlMs);
     },
   };
   let lastWarning = -Infinity;
-  const rates = createRateLimits({
+  const localRates = createRateLimits({
     now: opts.now,
     windowSeconds: config.rateLimits.windowSeconds,
     redis: opts.redis,
@@ -46,9 +54,15 @@ export function createSecurityServices(opts: SecurityOptions): SecurityServices 
       opts.logger.warn({ err }, 'rate limit store failed; messages pass without that limit until it answers');
     },
   });
+  const rates: RateLimits = {
+    consume: (scope, id, perSecond, points) =>
+      ipc && scope !== 'connection' && !opts.redis()
+        ? ipc.rates.consume(scope, id, perSecond, points)
+        : localRates.consume(scope, id, perSecond, points),
+  };
   const connections = createConnectionLimits({
     maxPerIp: config.limits.maxConnectionsPerIp,
     maxPerUser: config.limits.maxConnectionsPerUser,
   });
-  return { nonces, rates, connections };
+  return { nonces, rates, connections, close: () => ipc?.close() };
 }

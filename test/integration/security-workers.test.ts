@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { io } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../../packages/signing';
+import { DEMO_SOURCES } from '../../server/config';
+import { connectClient, type TestSocket } from '../helpers/connect-client';
+import { postForm } from '../helpers/notify';
+import { once } from '../helpers/wait-for';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DEMO_KEY = DEMO_SOURCES.demo.signKey;
+
+interface ConnectErr extends Error {
+  data?: { code: string; message: string };
+}
+
+/** `--workers 2` in its own process; resolves with the port once it listens. */
+function startWorkers(configFile: string): { proc: ChildProcess; port: Promise<number>; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--workers', '2', '--port', '0', '--config', configFile], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stderr!.resume();
+  const port = new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        try {
+          const l = JSON.parse(line) as { msg?: string; port?: number };
+          if (l.msg?.includes('with 2 workers') && l.port) resolve(l.port);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, port, exited };
+}
+
+describe('--workers without Redis: one replay store for all workers', () => {
+  let server: ReturnType<typeof startWorkers> | undefined;
+  const sockets: TestSocket[] = [];
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    if (server && server.proc.exitCode === null) {
+      server.proc.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('refuses a strong connect URL replayed to the other worker, and counts source rates in the primary', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'im-sec-workers-'));
+    const configFile = path.join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        logDir: dir,
+        sources: { demo: { signKey: DEMO_KEY } },
+        // High enough never to refuse here: every post still goes through the primary's counter.
+        rateLimits: { windowSeconds: 1, perConnection: 100, perIp: 1000, perSource: 1000 },
+      }),
+    );
+    server = startWorkers(configFile);
+    const url = `http://127.0.0.1:${await server.port}`;
+
+    const query = new URLSearchParams({
+      ...signRequest({ kind: 'connect', source: 'demo', roomIds: 'w', userid: 'u1', signKey: DEMO_KEY }),
+      username: 'u1',
+    }).toString();
+    const first = io(`${url}?${query}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(first);
+    await once(first, 'connect', 10_000);
+    // The first connection keeps its worker busy, so the balancer (least-connection) hands the
+    // next one to the other worker, which never saw this nonce itself.
+    const again = io(`${url}?${query}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(again);
+    const err = await once<ConnectErr>(again, 'connect_error', 10_000);
+    expect(err.data?.code).toBe('REPLAYED_SIGN');
+
+    const other = await connectClient(url, { roomIds: 'w' });
+    sockets.push(other);
+    for (let i = 0; i < 3; i++) expect(await other.emitWithAck('postMsg', `m${i}`, 'w')).toEqual({ ok: true });
+    const body = signRequest({ kind: 'notify', source: 'demo', roomId: 'w', data: 'x', signKey: DEMO_KEY });
+    expect((await postForm(url, body)).status).toBe(200);
+    expect((await postForm(url, body)).body.error).toBe('REPLAYED_SIGN');
+  }, 60_000);
+});
