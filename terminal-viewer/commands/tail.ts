@@ -110,7 +110,8 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     follow,
     bufferSize: flags.buffer !== undefined ? parsePositiveInt(flags.buffer, '--buffer') : DEFAULT_BUFFER_SIZE,
     quiet: flags.quiet === true,
-    color: flags.color !== false && io.stdout.isTTY === true && new Chalk().level > 0,
+    // chalk's level already says whether stdout takes colours (a terminal, or FORCE_COLOR).
+    color: flags.color !== false && new Chalk().level > 0,
     notices,
   };
 }

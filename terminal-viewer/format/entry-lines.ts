@@ -100,7 +100,7 @@ function detailLines(entry: ViewEntry, maxLines: number): string[] {
     out.push(...formatPretty(value, maxLines - out.length));
   }
   const cs = entry.log?.callSite;
-  if (cs) out.push(`at ${sanitizeLine(`${cs.fn ? `${cs.fn} (` : ''}${cs.file}:${cs.line}:${cs.col}${cs.fn ? ')' : ''}`)}`);
+  if (cs) out.push(`call site ${sanitizeLine(`${cs.fn ? `${cs.fn} (` : ''}${cs.file}:${cs.line}:${cs.col}${cs.fn ? ')' : ''}`)}`);
   if (entry.log?.page?.url) out.push(`page ${sanitizeLine(entry.log.page.url)}`);
   return out;
 }

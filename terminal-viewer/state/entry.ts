@@ -48,7 +48,8 @@ function logSummary(log: LogEntry): string {
   // Console methods that are not a level (table, trace, onerror, ...) say what they were.
   const label = METHOD_LABELS.get(log.method);
   if (label !== undefined) return `${label} ${text}`;
-  if (LEVEL_METHODS.has(log.method)) return text;
+  // The hook already says "Uncaught" / "Uncaught (in promise)" for errors, as consoles do.
+  if (LEVEL_METHODS.has(log.method) || text.startsWith('Uncaught')) return text;
   return `[${sanitizeLine(log.method)}] ${text}`;
 }
 
@@ -56,8 +57,6 @@ const METHOD_LABELS: ReadonlyMap<string, string> = new Map([
   ['group', '▼'],
   ['groupCollapsed', '▶'],
   ['groupEnd', '◀'],
-  ['onerror', 'Uncaught'],
-  ['unhandledrejection', 'Unhandled rejection:'],
 ]);
 
 const LEVEL_METHODS: ReadonlySet<string> = new Set(LOG_LEVELS);

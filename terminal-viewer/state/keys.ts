@@ -21,6 +21,14 @@ export interface KeyInfo {
 
 export type KeyResult = Action | 'quit' | null;
 
+/** A key that is not text (an arrow, Enter, Ctrl-…). */
+export function isSpecialKey(key: KeyInfo): boolean {
+  return Boolean(
+    key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end || key.return ||
+      key.escape || key.ctrl || key.backspace || key.delete || key.tab || key.meta,
+  );
+}
+
 /** Help text of the keys, shown by `?` and in the README. */
 export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/', 'filter by text; /regex/flags for a regular expression (Enter keeps, Esc restores)'],

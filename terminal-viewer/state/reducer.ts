@@ -2,7 +2,7 @@ import type { LogLevel, Message } from '../../packages/protocol';
 import type { ConnectionStatus, NoticeLevel } from '../stream/types';
 import { noticeEntry, toViewEntry, type ViewEntry } from './entry';
 import { ALL_LEVELS, compileText, createFilter, matches, type Filter, type FilterInit } from './filters';
-import { keyToAction, type KeyInfo } from './keys';
+import { isSpecialKey, keyToAction, type KeyInfo } from './keys';
 
 /**
  * The viewer's whole state and the only code that changes it. Pure: the same state and action
@@ -295,6 +295,11 @@ export function reducer(state: ViewerState, action: Action): ViewerState {
     case 'toggleHelp':
       return { ...state, help: !state.help };
     case 'key': {
+      const chars = [...action.input];
+      // Keys typed faster than the terminal is read arrive as one string ("0s"): one at a time.
+      if (chars.length > 1 && !state.input && !isSpecialKey(action.key)) {
+        return chars.reduce((s, input) => (s.quit ? s : reducer(s, { type: 'key', input, key: {} })), state);
+      }
       const result = keyToAction(state, action.input, action.key);
       if (result === 'quit') return { ...state, quit: true };
       return result ? reducer(state, result) : state;

@@ -85,6 +85,13 @@ describe('entry rows', () => {
     expect(sessionColor('f00dcafe1234')).toBe(sessionColor('f00dcafe1234'));
   });
 
+  it('labels console methods that are not levels, without doubling the hook\'s "Uncaught"', () => {
+    const err = { $t: 'Error', name: 'TypeError', message: 'x is undefined' };
+    expect(toViewEntry(logMsg({ level: 'error', method: 'onerror', args: ['Uncaught', err] }), 1, 0).summary).toBe('Uncaught TypeError: x is undefined');
+    expect(toViewEntry(logMsg({ method: 'table', args: [[1, 2]] }), 1, 0).summary).toBe('[table] [1, 2]');
+    expect(toViewEntry(logMsg({ method: 'group', args: ['cart'] }), 1, 0).summary).toBe('▼ cart');
+  });
+
   it('expands objects, JSON text of plain messages, and the raw JSON view', () => {
     const obj = toViewEntry(logMsg({ args: ['order', { id: 1, items: Array.from({ length: 30 }, (_, i) => i) }] }), 1, 0);
     const expanded = entryLines(obj, { multiRoom: false, json: false, expanded: true }).map(text);

@@ -168,6 +168,14 @@ describe('viewer reducer: filters', () => {
     expect(texts(s)).toHaveLength(5);
   });
 
+  it('takes several keys read at once one by one, the rest of them as filter text after /', () => {
+    let s = reducer(base(), key('15'));
+    expect(s.filter.levels).toMatchObject({ debug: false, error: false, info: true });
+    s = reducer(s, key('0/slow'));
+    expect(s.input?.draft).toBe('slow');
+    expect(texts(s)).toEqual(['slow']);
+  });
+
   it('x clears every filter', () => {
     const s = run(base(), { type: 'toggleLevel', level: 'warn' }, { type: 'cycleSession', direction: 1 }, key('x'));
     expect(texts(s)).toHaveLength(5);
