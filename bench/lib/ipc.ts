@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 
 /** A request from the bench driver to one of its child processes. */
@@ -154,7 +155,15 @@ export function serveCommands(handlers: CommandHandlers, readyInfo: unknown, onE
     }
   };
   process.on('disconnect', () => void exit());
-  const builtIn: CommandHandlers = { profileStart: () => profiler.start(), profileStop: (file: string) => profiler.stop(file) };
+  const builtIn: CommandHandlers = {
+    profileStart: () => profiler.start(),
+    profileStop: (file: string) => profiler.stop(file),
+    heapSnapshot: async (file: string) => {
+      (globalThis as { gc?: () => void }).gc?.();
+      mkdirSync(path.dirname(file), { recursive: true });
+      return writeHeapSnapshot(file);
+    },
+  };
   const profiler = cpuProfiler();
   process.on('message', (msg: IpcRequest) => {
     if (msg?.cmd === 'exit') return void exit();

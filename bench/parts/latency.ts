@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LatencyResult } from '../load/load-generator';
-import { SERVER_LABEL, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerChild, type ServerKind } from '../lib/part';
+import { profiled, SERVER_LABEL, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerChild, type ServerKind } from '../lib/part';
 import type { Table, TargetCheck } from '../lib/report';
 import { fmtInt, fmtMs, fmtRatio } from '../lib/stats';
 
@@ -90,10 +90,12 @@ export async function latencyPart(ctx: PartContext): Promise<PartOutput> {
         const c = await load.call<{ connected: number; firstError?: string }>('connect', { base: pair.subscribe.base, count: subscribers, rooms: [ROOM] }, 60_000);
         if (c.connected !== subscribers) throw new Error(`${setup.kind}: ${c.connected}/${subscribers} connected (${c.firstError})`);
         for (const rate of rates) {
-          const r = await load.call<LatencyResult>(
-            'latency',
-            { base: pair.publish.base, room: ROOM, rate, warmupMs, durationMs: durationFor(rate), payloadBytes, drainMs: 10_000 },
-            durationFor(rate) + warmupMs + 30_000,
+          const r = await profiled(pair.publish, `latency-${setup.kind}${setup.cluster ? '-redis' : ''}-${rate}`, () =>
+            load.call<LatencyResult>(
+              'latency',
+              { base: pair.publish.base, room: ROOM, rate, warmupMs, durationMs: durationFor(rate), payloadBytes, drainMs: 10_000 },
+              durationFor(rate) + warmupMs + 30_000,
+            ),
           );
           rows.push({ ...r, setup, rate });
           ctx.log(

@@ -27,24 +27,27 @@ export function coalesceWrites(io: Server): () => void {
     for (const tcp of corked) tcp.uncork();
     corked.clear();
   };
+  const corkThisTurn = (tcp: NetSocket | undefined) => {
+    if (!tcp || corked.has(tcp) || tcp.destroyed) return;
+    tcp.cork();
+    corked.add(tcp);
+    scheduled ??= setImmediate(release);
+  };
+
+  // Shared by every connection (one own property each, no closure per connection: idle
+  // connections are what a relay holds most of). The prototype keeps the original.
+  function writeToEngine(this: EngineClient, packets: unknown, opts: unknown): void {
+    corkThisTurn(tcpOf(this.conn.transport));
+    (Object.getPrototypeOf(this) as EngineClient).writeToEngine.call(this, packets, opts);
+  }
 
   const onConnection = (socket: { client: unknown }) => {
     const client = socket.client as EngineClient;
     // One client carries every namespace of a connection: wrap it once.
-    if (client.__coalesced) return;
-    client.__coalesced = true;
-    const write = client.writeToEngine.bind(client);
-    client.writeToEngine = (packets, opts) => {
-      const tcp = tcpOf(client.conn.transport);
-      if (tcp && !corked.has(tcp) && !tcp.destroyed) {
-        tcp.cork();
-        corked.add(tcp);
-        scheduled ??= setImmediate(release);
-      }
-      write(packets, opts);
-    };
-    batchTransport(client.conn.transport);
-    client.conn.on('upgrade', (transport: Transport) => batchTransport(transport));
+    if (client.writeToEngine === writeToEngine) return;
+    client.writeToEngine = writeToEngine;
+    if (client.conn.transport.name === 'websocket') batchTransport(client.conn.transport);
+    else client.conn.on('upgrade', batchTransport);
   };
   io.on('connection', onConnection);
 
@@ -59,12 +62,10 @@ interface Transport {
   name?: string;
   socket?: { _socket?: NetSocket };
   send(packets: unknown[]): void;
-  __batched?: true;
 }
 interface EngineClient {
   conn: { transport: Transport; on(event: 'upgrade', fn: (transport: Transport) => void): void };
   writeToEngine(packets: unknown, opts: unknown): void;
-  __coalesced?: true;
 }
 
 function tcpOf(transport: Transport | undefined): NetSocket | undefined {
@@ -73,18 +74,19 @@ function tcpOf(transport: Transport | undefined): NetSocket | undefined {
 }
 
 /** Writes a batch of packets under one cork: one system call instead of one per packet. */
+function batchedSend(this: Transport, packets: unknown[]): void {
+  const send = (Object.getPrototypeOf(this) as Transport).send;
+  const tcp = packets.length > 1 ? tcpOf(this) : undefined;
+  if (!tcp) return send.call(this, packets);
+  tcp.cork();
+  try {
+    send.call(this, packets);
+  } finally {
+    tcp.uncork();
+  }
+}
+
 function batchTransport(transport: Transport): void {
-  if (transport.__batched || transport.name !== 'websocket') return;
-  transport.__batched = true;
-  const send = transport.send.bind(transport);
-  transport.send = (packets) => {
-    const tcp = tcpOf(transport);
-    if (packets.length < 2 || !tcp) return send(packets);
-    tcp.cork();
-    try {
-      send(packets);
-    } finally {
-      tcp.uncork();
-    }
-  };
+  if (transport.name !== 'websocket' || transport.send === batchedSend) return;
+  transport.send = batchedSend;
 }
