@@ -30,6 +30,13 @@ export const adapterSchema = z.discriminatedUnion('type', [
        * refuses it with UNAVAILABLE (HTTP 503) so the sender can retry later.
        */
       whenDown: z.enum(['local', 'reject']).default('local'),
+      /**
+       * Streams transport: entries kept in the shared stream (trimmed approximately). An
+       * instance whose reader falls further behind than this (overload, or cut off from Redis
+       * while the others publish) skips what was trimmed; its clients then fill the gap from
+       * room history. ~250 bytes per small message: 100,000 ≈ 25 MB of Redis memory.
+       */
+      streamMaxLen: z.number().int().min(1000).max(10_000_000).default(100_000),
       /** Longest a Redis command may take before the instance treats Redis as unavailable, in ms. */
       commandTimeoutMs: z.number().int().positive().max(60_000).default(5000),
     })

@@ -91,6 +91,7 @@ export function setupCluster(opts: SetupClusterOptions): Cluster {
         streamName: key,
         channelPrefix: key,
         sessionKeyPrefix: `${key}:session:`,
+        maxLen: adapterCfg.streamMaxLen,
         // JSON messages only: skip the per-message binary scan.
         onlyPlaintext: true,
       }),
