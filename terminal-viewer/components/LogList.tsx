@@ -26,14 +26,18 @@ export interface LogListProps {
  * A character is at least one column wide, so what is left still fills the row.
  */
 export function clipLine(line: Line, width: number): Line {
-  let budget = Math.max(1, width);
+  // The call site keeps its line number (the end) and at most a quarter of a narrow row.
+  const maxRight = Math.max(16, Math.floor(width / 4));
+  const right = line.right && line.right.text.length > maxRight ? { ...line.right, text: ` …${line.right.text.slice(-(maxRight - 2))}` } : line.right;
+  let budget = Math.max(1, width - (right?.text.length ?? 0));
   const left: Line['left'] = [];
   for (const seg of line.left) {
     if (budget <= 0) break;
     left.push(seg.text.length > budget ? { ...seg, text: seg.text.slice(0, budget) } : seg);
     budget -= seg.text.length;
   }
-  return left.length === line.left.length && left.every((s, i) => s === line.left[i]) ? line : { ...line, left };
+  const same = right === line.right && left.length === line.left.length && left.every((s, i) => s === line.left[i]);
+  return same ? line : { left, right };
 }
 
 interface Placed {

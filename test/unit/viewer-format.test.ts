@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogEntry, Message } from '../../packages/protocol';
 import { entryLines, type Line } from '../../terminal-viewer/format/entry-lines';
 import { sessionColor } from '../../terminal-viewer/format/colors';
+import { clipLine } from '../../terminal-viewer/components/LogList';
 import { formatArgs, formatInline, formatPretty, sanitize } from '../../terminal-viewer/format/value';
 import { createPlainWriter, jsonLine, plainLine } from '../../terminal-viewer/output/plain-writer';
 import { toViewEntry } from '../../terminal-viewer/state/entry';
@@ -103,6 +104,18 @@ describe('entry rows', () => {
     expect(raw).toHaveLength(1);
     expect(text(raw[0]!)).toContain('"room_id":"console-log"');
     expect(entryLines(obj, { multiRoom: false, json: true, expanded: true }).length).toBeGreaterThan(10);
+  });
+});
+
+describe('row clipping', () => {
+  it('cuts the text before Ink measures it and keeps the end of the call site visible', () => {
+    const line: Line = { left: [{ text: '12:00:00.000 ', dim: true }, { text: 'x'.repeat(5000) }], right: { text: ' https://cdn.example.com/static/js/app.bundle.js:120:9' } };
+    const clipped = clipLine(line, 80);
+    expect(clipped.right!.text).toBe(' …pp.bundle.js:120:9');
+    expect(clipped.right!.text).toHaveLength(80 / 4);
+    expect(text(clipped).length).toBe(80);
+    const short: Line = { left: [{ text: 'short' }] };
+    expect(clipLine(short, 80)).toBe(short);
   });
 });
 
