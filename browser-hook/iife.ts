@@ -37,7 +37,7 @@ function fromScriptTag(script: HTMLScriptElement | null, hookFile: string | unde
   if (d.username) options.username = d.username;
   if (d.bufferSize && Number(d.bufferSize) > 0) options.bufferSize = Number(d.bufferSize);
   // Frames in this very file are the hook's, never a call site.
-  if (hookFile) options.ignoreFiles = [hookFile];
+  if (hookFile) options.ownFile = hookFile;
   return options;
 }
 

@@ -49,8 +49,10 @@ export interface InstallOptions {
   captureErrors?: boolean;
   captureRejections?: boolean;
   captureResources?: boolean;
-  /** Files whose frames are never a call site (e.g. the hook's own script, a logging wrapper). */
+  /** Files whose frames are never a call site (e.g. your own logging wrapper). */
   ignoreFiles?: readonly string[];
+  /** The hook script's own URL (set by the script-tag entry): its frames are never a call site. */
+  ownFile?: string;
 }
 
 /** `install()` answers with this: call it to uninstall. */
@@ -70,6 +72,9 @@ export interface HookStatus extends TransportStatus {
 }
 
 const GLOBAL_KEY = Symbol.for('node-im.remote-debug');
+/** Where a pending entry keeps its capture until it is sent: a symbol key, so JSON never sees it. */
+const CAPTURE = Symbol('capture');
+type Pending = LogEntry & { [CAPTURE]?: Capture };
 const SESSION_KEY = 'node-im-remote-debug-session';
 
 function randomId(): string {
@@ -115,13 +120,22 @@ export function install(options: InstallOptions = {}): RemoteDebug {
   const levels = parseLevels(options.levels);
   const session = (options.session ?? '').slice(0, 128) || tabSession(win);
   const maxEntryBytes = options.maxEntryBytes ?? 32_000;
-  const ignoreFiles = options.ignoreFiles ?? [];
+  const ignoreFiles = [...(options.ownFile ? [options.ownFile] : []), ...(options.ignoreFiles ?? [])];
   const buffer = createEntryBuffer<LogEntry>(options.bufferSize ?? 1000);
-  const traces = new WeakMap<LogEntry, Capture>();
   // Entries given back after a failed send come through finalize again: do the work once.
   const finalized = new WeakSet<LogEntry>();
   let seq = 0;
   let recorded = 0;
+  // location.href costs about 2 µs; it cannot change within one synchronous run of code except
+  // through history.pushState, so it is read once per task.
+  let href: string | undefined;
+  const pageUrl = (): string => {
+    if (href === undefined) {
+      href = String(win.location.href).slice(0, 4096);
+      Promise.resolve().then(() => (href = undefined), () => undefined);
+    }
+    return href;
+  };
   // Filled once console is wrapped: the hook's own messages must bypass the wrapper.
   let original: Record<string, (...args: unknown[]) => void> = {};
 
@@ -140,7 +154,7 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     const wasBusy = guard.busy;
     guard.busy = true;
     try {
-      const entry: LogEntry = {
+      const entry: Pending = {
         kind: 'log',
         v: 1,
         level: c.level,
@@ -150,11 +164,11 @@ export function install(options: InstallOptions = {}): RemoteDebug {
         seq: ++seq,
         session,
         origin: 'browser',
-        page: { url: String(win.location.href).slice(0, 4096) },
+        page: { url: pageUrl() },
       };
       if (c.group) entry.group = c.group;
       if (c.callSite) entry.callSite = c.callSite;
-      if (c.trace) traces.set(entry, c);
+      if (c.trace) entry[CAPTURE] = c;
       recorded++;
       buffer.push(entry);
       transport?.schedule();
@@ -171,9 +185,9 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     const wasBusy = guard.busy;
     guard.busy = true;
     try {
-      const capture = traces.get(entry);
+      const capture = (entry as Pending)[CAPTURE];
       if (capture?.trace) {
-        traces.delete(entry);
+        delete (entry as Pending)[CAPTURE];
         const stack = capture.trace.stack;
         const frame = callerFrame(stack, capture.skip ?? 0, ignoreFiles);
         if (frame) entry.callSite = { file: frame.file.slice(0, 2048), line: frame.line, col: frame.col, ...(frame.fn ? { fn: frame.fn } : {}) };
@@ -223,7 +237,9 @@ export function install(options: InstallOptions = {}): RemoteDebug {
   const undo: Array<() => void> = [];
   try {
     if (options.captureConsole !== false) {
-      const wrapped = instrumentConsole(con, record, guard, levels);
+      // The wrapper, the caller and one spare (a builtin such as Array.forEach may sit between);
+      // more when frames of the user's ignored files may come first.
+      const wrapped = instrumentConsole(con, record, guard, levels, options.ignoreFiles?.length ? 12 : 3);
       original = wrapped.originals;
       undo.push(wrapped.restore);
     }

@@ -24,6 +24,7 @@ export const CONSOLE_METHODS: Readonly<Record<string, LogLevel>> = {
 
 type ConsoleFn = (...args: unknown[]) => void;
 
+
 interface ConsoleState {
   depth: number;
   counts: Map<string, number>;
@@ -104,6 +105,8 @@ export function instrumentConsole(
   record: Recorder,
   guard: Guard,
   levels: ReadonlySet<LogLevel>,
+  /** Frames taken for a call site: the wrapper and the caller, more when files are ignored. */
+  callerFrames = 2,
 ): { originals: Record<string, ConsoleFn>; restore(): void } {
   const state: ConsoleState = { depth: 0, counts: new Map(), timers: new Map() };
   const originals: Record<string, ConsoleFn> = {};
@@ -119,12 +122,16 @@ export function instrumentConsole(
       if (active && !guard.busy) {
         guard.busy = true;
         try {
-          // Made here, in the wrapper, so its first frame is always the wrapper: skip 1.
-          const trace = new Error();
           const group = state.depth;
           const what = describe(method, args, state);
           track(method, args, state);
           if (what && levels.has(what.level)) {
+            // Made here, in the wrapper, so its first frame is always the wrapper: skip 1. Each
+            // frame costs V8 time in this hot path, so only the frames needed are taken.
+            const limit = Error.stackTraceLimit;
+            Error.stackTraceLimit = what.withStack ? 50 : callerFrames;
+            const trace = new Error();
+            Error.stackTraceLimit = limit;
             record({ level: what.level, method, args: what.args, trace, skip: 1, group, withStack: what.withStack });
           }
         } catch {
