@@ -28,7 +28,7 @@ let following = true;
 let waiting = 0;
 let leave: (() => void) | undefined;
 let pending: Row[] = [];
-let frame = 0;
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 function el(tag: string, cls?: string, text?: string): HTMLElement {
   const node = document.createElement(tag);
@@ -134,17 +134,22 @@ function updateCounts(): void {
   }
 }
 
-/** Appends new rows once per frame, however fast they arrive. */
+/**
+ * Appends new rows in batches, however fast they arrive. A timer rather than
+ * requestAnimationFrame: a background tab has no frames, and rows must not pile up there.
+ */
 function flushPending(): void {
-  frame = 0;
+  flushTimer = undefined;
   for (const gone of store.takeEvicted()) {
     rowNodes.get(gone.id)?.remove();
     rowNodes.delete(gone.id);
   }
+  const oldest = store.rows[0]?.id ?? Infinity;
   const frag = document.createDocumentFragment();
   let added = 0;
   for (const row of pending) {
-    if (!matcher.ok || !matcher.test(row)) continue;
+    // Rows that arrived and were already pushed out by newer ones are never drawn.
+    if (row.id < oldest || !matcher.ok || !matcher.test(row)) continue;
     const node = renderRow(row);
     rowNodes.set(row.id, node);
     frag.append(node);
@@ -163,7 +168,7 @@ function addMessages(messages: Message[]): void {
     const row = store.add(m);
     if (row) pending.push(row);
   }
-  if (pending.length && !frame) frame = requestAnimationFrame(flushPending);
+  if (pending.length && flushTimer === undefined) flushTimer = setTimeout(flushPending, 30);
 }
 
 function rerender(): void {
@@ -270,6 +275,7 @@ resumeBtn.addEventListener('click', () => {
 
 $('clear').addEventListener('click', () => {
   store.clear();
+  pending = [];
   rerender();
 });
 $('export').addEventListener('click', () => {

@@ -316,6 +316,8 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
 
   it('/debug filters, sticky follow, clear and NDJSON export', async () => {
     const page = debugPage;
+    // Other tabs were opened since: Playwright's actions wait on animation frames, which a background tab lacks.
+    await page.bringToFront();
     const total = (await readDebugRows(page)).length;
     // Level filter.
     await page.locator('#levels input[data-level="log"]').uncheck();
