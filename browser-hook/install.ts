@@ -110,6 +110,7 @@ function byteLength(text: string): number {
  * returns the same handle. Never throws into the page.
  */
 export function install(options: InstallOptions = {}): RemoteDebug {
+  if (typeof window === 'undefined' || typeof window.console === 'undefined') return inert();
   const win = window;
   const holder = win as unknown as Record<symbol, RemoteDebug | undefined>;
   const existing = holder[GLOBAL_KEY];
@@ -295,4 +296,15 @@ export function install(options: InstallOptions = {}): RemoteDebug {
   }) as RemoteDebug;
   holder[GLOBAL_KEY] = handle;
   return handle;
+}
+
+/** Outside a browser (server-side rendering, a worker without window): a hook that does nothing. */
+function inert(): RemoteDebug {
+  const noop = () => undefined;
+  return Object.assign(noop, {
+    uninstall: noop,
+    flush: noop,
+    status: (): HookStatus => ({ connected: false, buffered: 0, sent: 0, dropped: 0, rateLimited: 0, session: '', recorded: 0 }),
+    session: '',
+  }) as RemoteDebug;
 }
