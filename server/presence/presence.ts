@@ -10,7 +10,7 @@ import {
   type SeenUser,
 } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import { guarded, zodMessage, type ImSocket } from '../socket/handlers';
+import { guarded, splitAck, zodMessage, type ImSocket } from '../socket/handlers';
 import { TokenBucket } from '../socket/rate-limit';
 import { summarize, type OnlineSummary } from './aggregate';
 import { createMemoryPresenceStore } from './memory-presence-store';
@@ -174,8 +174,8 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
     const source = d.source;
     if (d.publishRooms) {
       // A hook connection is not a user: answer tracking events instead of leaving acks hanging.
-      const refuse = (_payload: unknown, ack: unknown) =>
-        guarded(ctx, socket, ack, async () => {
+      const refuse = (...args: unknown[]) =>
+        guarded(ctx, socket, splitAck(args).ack, async () => {
           throw new ImError('FORBIDDEN', 'a publish-only hook connection has no presence');
         });
       socket.on('clientInfo', refuse);
@@ -218,7 +218,8 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
       if (!bucket.take()) throw new ImError('RATE_LIMITED', `more than ${TRACKING_RATE} tracking events per second; slow down`);
     };
 
-    socket.on('clientInfo', (info: unknown, ack?: unknown) => {
+    socket.on('clientInfo', (...args: unknown[]) => {
+      const { ack, values: [info] } = splitAck(args);
       guarded(ctx, socket, ack, async () => {
         limited();
         const parsed = clientInfoSchema.safeParse(info);
@@ -232,7 +233,8 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
       });
     });
 
-    socket.on('pageView', (view: unknown, ack?: unknown) => {
+    socket.on('pageView', (...args: unknown[]) => {
+      const { ack, values: [view] } = splitAck(args);
       guarded(ctx, socket, ack, async () => {
         limited();
         const parsed = pageViewSchema.safeParse(view);

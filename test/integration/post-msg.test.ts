@@ -50,6 +50,15 @@ describe('postMsg', () => {
     c.close();
   });
 
+  it('answers every acknowledged event sent with too few arguments instead of leaving it hanging', async () => {
+    const c = await connectClient(server.url, { roomIds: 'x' });
+    const emit = c.emitWithAck.bind(c) as (ev: string, ...args: unknown[]) => Promise<unknown>;
+    for (const event of ['postMsg', 'postLogs', 'history', 'clientInfo', 'pageView']) {
+      expect(await emit(event)).toMatchObject({ ok: false, error: { code: expect.any(String) } });
+    }
+    c.close();
+  });
+
   it('announces a watch_quit client leaving to its rooms', async () => {
     const watcher = await connectClient(server.url, { roomIds: 'lobby', username: 'watcher' });
     const leaver = await connectClient(server.url, { roomIds: 'lobby', username: 'spring', extra: { watch_quit: '1' } });
