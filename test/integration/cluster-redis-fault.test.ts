@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, dropPrefix, redisAdapter, uniquePrefix } from '../helpers/cluster';
 import { postForm, signedNotify } from '../helpers/notify';
 import { hasRedisServerBinary, IN_CI } from '../helpers/requirements';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { TrackingClient } from '../helpers/tracking-client';
@@ -28,20 +28,21 @@ describe.skipIf(!hasBinary)('Redis goes away and comes back', () => {
   const clients: TrackingClient[] = [];
   const prefix = uniquePrefix();
 
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await Promise.all(servers.map((s) => s.close()));
+  afterEach(async () => {
+    clients.splice(0).forEach((c) => c.close());
+    await Promise.all(servers.splice(0).map((s) => s.close()));
     if (redis) await dropPrefix(redis.url, prefix);
     await redis?.stop();
+    redis = undefined;
   });
 
-  it('instances keep serving their own clients, report degraded, reconnect by themselves and deliver again', async () => {
+  it.each(['streams', 'pubsub'] as const)('instances keep serving their own clients, report degraded, reconnect by themselves and deliver again (%s)', async (transport) => {
     redis = await startPrivateRedis();
-    const adapter = redisAdapter(redis.url, prefix);
+    const adapter = redisAdapter(redis.url, prefix, { transport });
     // a and b deliver locally while Redis is away (the default); c refuses instead.
     const a = await startServer({ adapter, adminKey: ADMIN_KEY });
     const b = await startServer({ adapter });
-    const c = await startServer({ adapter: redisAdapter(redis.url, prefix, { whenDown: 'reject' }) });
+    const c = await startServer({ adapter: redisAdapter(redis.url, prefix, { transport, whenDown: 'reject' }) });
     servers = [a, b, c];
     const [onA, onB, onC] = [a, b, c].map((s) => new TrackingClient(s.url, { roomIds: 'live' }));
     clients.push(onA!, onB!, onC!);
