@@ -13,15 +13,33 @@ export interface HistoryStore {
 }
 
 interface RoomLog {
+  epoch: string;
   next: number;
   messages: Message[];
 }
 
-/** In-process history: a bounded array per room, trimmed by count and age on write and read. */
-export function createMemoryHistoryStore(opts: { size: number; maxAgeMs: number; now?: () => number }): HistoryStore {
-  const epoch = randomUUID();
+export const DEFAULT_MAX_ROOMS = 10_000;
+
+/**
+ * In-process history: a bounded array per room, trimmed by count and age on write and read.
+ * At most `maxRooms` rooms are remembered (least recently written go first), so clients cannot
+ * grow memory by posting to ever new rooms. A room forgotten and written again restarts its
+ * offsets under a new epoch, so an old position is never mistaken for a new one.
+ */
+export function createMemoryHistoryStore(opts: {
+  size: number;
+  maxAgeMs: number;
+  maxRooms?: number;
+  now?: () => number;
+}): HistoryStore {
+  const baseEpoch = randomUUID();
   const rooms = new Map<string, RoomLog>();
   const now = opts.now ?? Date.now;
+  const maxRooms = opts.maxRooms ?? DEFAULT_MAX_ROOMS;
+  let evictions = 0;
+  // The epoch a room created now gets; unchanged until the next eviction, so a reader that saw
+  // a room before its first message and the writer that creates it agree.
+  const newRoomEpoch = () => (evictions === 0 ? baseEpoch : `${baseEpoch}.${evictions}`);
 
   function trim(log: RoomLog): void {
     const excess = log.messages.length - opts.size;
@@ -35,11 +53,17 @@ export function createMemoryHistoryStore(opts: { size: number; maxAgeMs: number;
   return {
     async append(key, message) {
       let log = rooms.get(key);
-      if (!log) {
-        log = { next: 1, messages: [] };
-        rooms.set(key, log);
+      if (log) {
+        rooms.delete(key); // re-insert: Map order is least recently written first
+      } else {
+        log = { epoch: newRoomEpoch(), next: 1, messages: [] };
+        if (rooms.size >= maxRooms) {
+          rooms.delete(rooms.keys().next().value as string);
+          evictions++;
+        }
       }
-      const stored: Message = { ...message, offset: log.next++, epoch };
+      rooms.set(key, log);
+      const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
       if (opts.size > 0) {
         log.messages.push(stored);
         trim(log);
@@ -48,8 +72,9 @@ export function createMemoryHistoryStore(opts: { size: number; maxAgeMs: number;
     },
     async read(key, request, cap) {
       const log = rooms.get(key);
-      if (!log) return { epoch, messages: [], truncated: false };
+      if (!log) return { epoch: newRoomEpoch(), messages: [], truncated: false };
       trim(log);
+      const { epoch } = log;
       const limit = Math.min(request.limit ?? cap, cap);
       let list = log.messages;
       let truncated = false;

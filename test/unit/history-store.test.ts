@@ -42,3 +42,22 @@ describe('memory history store', () => {
     expect(since.messages).toEqual([]);
   });
 });
+
+describe('memory history store room bound', () => {
+  it('forgets the least recently written rooms and gives a re-created room a new epoch', async () => {
+    const store = createMemoryHistoryStore({ size: 10, maxAgeMs: 60_000, maxRooms: 2, now: () => 1000 });
+    const a1 = await store.append('s:a', msg(1, 1000));
+    await store.append('s:b', msg(2, 1000));
+    await store.append('s:a', msg(3, 1000)); // a is now the most recent
+    await store.append('s:c', msg(4, 1000)); // evicts b
+    expect((await store.read('s:b', { room_id: 'b' }, 10)).messages).toEqual([]);
+    expect((await store.read('s:a', { room_id: 'a' }, 10)).messages.map((m) => m.data)).toEqual([1, 3]);
+    const emptyRead = await store.read('s:b', { room_id: 'b' }, 10);
+    const b = await store.append('s:b', msg(5, 1000)); // evicts a
+    expect(b.offset).toBe(1);
+    expect(b.epoch).not.toBe(a1.epoch);
+    expect(b.epoch).toBe(emptyRead.epoch);
+    const stale = await store.read('s:b', { room_id: 'b', since: 1, epoch: a1.epoch }, 10);
+    expect(stale.truncated).toBe(true);
+  });
+});
