@@ -506,6 +506,23 @@ console.log(data);
     // Readable: the arguments as an array of values, not {"0": …}; level and call site included.
     expect(entry).toMatchObject({ level: 'log', method: 'log', args: [{ width: 640, height: 480 }], callSite: { file: `${server.url}/seed-hook.html`, line: 7 } });
     await hookPageTab.close();
+
+    // The display page shows everything a hooked page sends: the full set, in order, with levels and call sites.
+    const shop = await browser.newPage(); // a new tab: a new session
+    await shop.goto(`${APP}/page.html`);
+    const session = await shop.evaluate(() => (window as any).NODE_IM_REMOTE_DEBUG.hook.session as string);
+    const ofShop = async () =>
+      (await displayPage.$$eval('#messages li', (lis) => lis.map((li) => li.textContent!)))
+        .map((t) => asLogEntry((JSON.parse(t) as Message).data))
+        .filter((e): e is LogEntry => e?.session === session);
+    await expect.poll(async () => (await ofShop()).length, { timeout: 20_000 }).toBe(TOTAL);
+    const fromShop = await ofShop();
+    expect(fromShop.map((e) => e.seq)).toEqual(fromShop.map((_, i) => i + 1));
+    expect(fromShop.slice(0, SYNC_CALLS.length).map((e) => [e.level, e.method, e.callSite?.line])).toEqual(
+      SYNC_CALLS.map(([marker, level, method]) => [level, method, lineOf(marker)]),
+    );
+    expect(fromShop.slice(SYNC_CALLS.length).map((e) => e.method).sort()).toEqual(ASYNC_METHODS);
+    await shop.close();
     await displayPage.close();
   });
 });
