@@ -228,7 +228,13 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       return inflight;
     },
     async listen(port = config.port, host = config.host) {
-      await cluster.ready();
+      try {
+        await cluster.ready();
+      } catch (err) {
+        // Start-up failed (Redis unreachable, onStartup "fail"): release timers and sockets.
+        await close().catch(() => {});
+        throw err;
+      }
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {

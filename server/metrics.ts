@@ -91,7 +91,14 @@ export function createMetrics(io: ImServer): ServerMetrics {
       labelNames: ['connection'],
       registers,
     }),
-    redisUp: new Gauge({ name: 'im_redis_up', help: '1 while the Redis connection is ready', labelNames: ['connection'], registers }),
+    redisUp: new Gauge({
+      name: 'im_redis_up',
+      help: '1 while the Redis connection is ready',
+      labelNames: ['connection'],
+      registers,
+      // --workers: 1 only when the connection is up in every worker.
+      aggregator: 'min',
+    }),
     trackSocket(socket) {
       socket.onAnyOutgoing((event: string) => {
         if (event === 'newMsg') deliveries.inc();
