@@ -107,7 +107,9 @@ function postNotify(base: string, body: string): Promise<number> {
 async function connect(r: ConnectRequest): Promise<ConnectResult> {
   const start = performance.now();
   const wsBase = `${r.base.replace(/^http/, 'ws')}/socket.io/`;
-  const urls = r.rooms.map((room) => connectUrl(wsBase, { roomIds: room, extra: { EIO: '4', transport: 'websocket' } }));
+  // Each connection a user of its own, as a page population would be.
+  const urlFor = (i: number, room: string) =>
+    connectUrl(wsBase, { roomIds: room, userid: `u${i}`, username: `user ${i}`, extra: { EIO: '4', transport: 'websocket' } });
   let next = 0;
   let failed = 0;
   let firstError: string | undefined;
@@ -117,7 +119,7 @@ async function connect(r: ConnectRequest): Promise<ConnectResult> {
       const i = next++;
       const room = r.rooms[i % r.rooms.length]!;
       try {
-        clients.push(await connectLight({ url: urls[i % urls.length]!, onEvent: (f) => onEvent(f) }));
+        clients.push(await connectLight({ url: urlFor(i, room), onEvent: (f) => onEvent(f) }));
         membersOf.set(room, (membersOf.get(room) ?? 0) + 1);
       } catch (err) {
         failed++;
@@ -261,7 +263,7 @@ function disconnect(): { closed: number } {
 }
 
 serveCommands(
-  { connect, fanout, latency, disconnect, mem: () => settledMemory() },
+  { connect, fanout, latency, disconnect, mem: () => settledMemory(), cpu: () => process.cpuUsage() },
   { pid: process.pid },
   () => {
     disconnect();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { forkChild } from '../lib/ipc';
 import { BENCH_DIR, PROJECT_ROOT, type PartContext, type PartOutput } from '../lib/part';
@@ -6,17 +6,6 @@ import { fmtBytes, fmtInt } from '../lib/stats';
 import type { ViewerRunRequest, ViewerRunResult } from '../viewer/viewer-child';
 
 const NEEDED = ['terminal-viewer/components/App.tsx', 'terminal-viewer/state/reducer.ts', 'terminal-viewer/stream/manual-stream.ts'];
-
-const BIN = 'terminal-viewer/bin/im-debug.js';
-
-/** Does `im-debug` run React's production build? Only if its entry sets NODE_ENV. */
-function binSetsProduction(): boolean {
-  try {
-    return /NODE_ENV/.test(readFileSync(path.join(PROJECT_ROOT, BIN), 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 async function runChild(req: ViewerRunRequest, nodeEnv: string | undefined): Promise<ViewerRunResult> {
   // Ink renders only the last frame when it believes it runs in CI: the view must render live here.
@@ -48,12 +37,6 @@ export async function viewerPart(ctx: PartContext): Promise<PartOutput> {
   ctx.log(`tty view: ${fmtInt(tty.perSecond)} entries/s, ${tty.frames} writes, heap +${fmtBytes(tty.heapAfter - tty.heapBefore)}`);
   const pure = await runChild({ mode: 'reducer', entries, chunk: 500, maxBacklog: 0, timeLimitMs }, 'production');
   ctx.log(`reducer: ${fmtInt(pure.perSecond)} entries/s`);
-  // As `im-debug` starts today, when its entry leaves NODE_ENV unset: React's development build.
-  const shipsDev = !binSetsProduction() && process.env.NODE_ENV !== 'production';
-  const dev = shipsDev
-    ? await runChild({ mode: 'tty', entries: ctx.quick ? 10_000 : 30_000, chunk: 250, maxBacklog: 5000, timeLimitMs: ctx.quick ? 15_000 : 30_000 }, undefined)
-    : undefined;
-  if (dev) ctx.log(`tty view, React development build: ${fmtInt(dev.perSecond)} entries/s, heap +${fmtBytes(dev.heapAfter - dev.heapBefore)}`);
 
   const row = (label: string, r: ViewerRunResult) => [
     label,
@@ -73,7 +56,6 @@ export async function viewerPart(ctx: PartContext): Promise<PartOutput> {
         rows: [
           row('`tail` TTY view (Ink, 120×40, ≤ 30 fps), NODE_ENV=production', tty),
           row('reducer only (no rendering)', pure),
-          ...(dev ? [row(`\`tail\` TTY view as \`${BIN}\` starts it (NODE_ENV unset: React development build)`, dev)] : []),
         ],
       },
     ],
@@ -88,17 +70,9 @@ export async function viewerPart(ctx: PartContext): Promise<PartOutput> {
       'Memory is the viewer process\'s heap after forced full collections, before the first entry and after the last (and one ' +
         'more frame). The ring buffer keeps the newest rows (10,000 by default), so memory stays flat however many entries ' +
         'pass through; "rows kept" shows it.',
-      ...(dev
-        ? [
-            `**Holding it back:** \`${BIN}\` does not set \`NODE_ENV=production\`, so the viewer runs React's development build. ` +
-              'That build records a `performance.measure` entry for every component render, and Node keeps every such entry ' +
-              `in its performance timeline: ${fmtInt(dev.measures)} of them after ${fmtInt(dev.received)} entries in the last row ` +
-              `(${fmtInt(tty.measures)} with the production build), so the heap grows with every frame for as long as the viewer runs ` +
-              `(+${fmtBytes(dev.heapAfter - dev.heapBefore)} there, against +${fmtBytes(tty.heapAfter - tty.heapBefore)} after ` +
-              `${fmtInt(tty.received)} entries with the production build). ` +
-              'Setting `process.env.NODE_ENV ??= \'production\'` in the entry, before React is imported, fixes both.',
-          ]
-        : []),
+      'The view runs React\'s production build, as `im-debug tail` does (commands/tail.ts sets `NODE_ENV=production` before ' +
+        'React loads). The development build is several times slower per frame and records a `performance.measure` entry for ' +
+        'every component render, which Node keeps, so its heap grows for as long as it runs.',
     ],
   };
 }

@@ -38,8 +38,6 @@ export interface ViewerRunResult {
   heapAfter: number;
   rssBefore: number;
   rssAfter: number;
-  /** performance.measure entries left in the process's timeline (React's development build adds them). */
-  measures: number;
 }
 
 const SESSIONS = ['a1b2c3', 'd4e5f6', 'g7h8i9', 'j0k1l2', 'm3n4o5'];
@@ -132,7 +130,6 @@ async function runTty(r: ViewerRunRequest): Promise<ViewerRunResult> {
     heapAfter: after.heapUsed,
     rssBefore: before.rss,
     rssAfter: after.rss,
-    measures: performance.getEntriesByType('measure').length,
   };
 }
 
@@ -164,7 +161,6 @@ async function runReducer(r: ViewerRunRequest): Promise<ViewerRunResult> {
     heapAfter: after.heapUsed,
     rssBefore: before.rss,
     rssAfter: after.rss,
-    measures: performance.getEntriesByType('measure').length,
   };
 }
 
