@@ -135,6 +135,7 @@ describe.skipIf(!hasRedis)('room history in Redis, shared by instances', () => {
     const res = await store.read(r, { room_id: 'r', since: 2, epoch: before.epoch }, 100);
     expect(res).toMatchObject({ epoch: after.epoch, truncated: true });
     expect(res.messages.map((m) => m.data)).toEqual([3]);
+    await dropPrefix(REDIS_URL, p);
   });
 
   it('fails with UNAVAILABLE, at once, when Redis cannot be reached', async () => {
