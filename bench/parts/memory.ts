@@ -23,6 +23,26 @@ interface Row {
   after: Memory;
 }
 
+/**
+ * Where our extra heap per connection goes. Measured once (2026-11-26, 3,000 connections, distinct
+ * users) with a scratch copy of server/create-server.ts that skipped one per-connection step at
+ * a time; the product has no switch for it, so this is not re-measured on every run.
+ */
+const MEMORY_BREAKDOWN =
+  '**What holds it back:** the extra heap is per-connection state that features keep, not Socket.IO overhead. ' +
+  'Measured once (2026-11-26, 3,000 connections, distinct users) with a scratch copy of `server/create-server.ts` that ' +
+  'skipped one per-connection step at a time, against ≈ 4.1 KB more than the bare relay per connection: presence ' +
+  '(the online-user record, its copy in the presence store, per-user and "seen today" entries, five handlers) ≈ 1.7 KB; ' +
+  'the socket handlers (`postMsg`, `postLogs`, `history`, `disconnect` and a rights check: five closures per connection) ' +
+  '≈ 1.0 KB; the per-connection rate-limit guard (`socket.use` middleware and its promise chain) ≈ 0.6 KB; ' +
+  'the per-IP/per-user connection-cap bookkeeping ≈ 0.4 KB, paid even when both caps are 0 (the default); the ' +
+  '`im_deliveries_total` counter, an `onAnyOutgoing` listener on every socket, ≈ 0.2 KB (it also costs a call per ' +
+  'delivery); the handshake\'s `socket.data` ≈ 0.3 KB. Closures are dearer than they look here: the server runs through ' +
+  'tsx, whose esbuild transform keeps function names by defining `name` on each named closure, which gives every such ' +
+  'closure a property array of its own. Getting within 1.1× would mean sharing the handlers between connections ' +
+  '(one function per server reading `this`), creating the token buckets and cap entries lazily or not at all when the ' +
+  'limit is off, counting deliveries per broadcast instead of per socket, and keeping the presence record in one place.';
+
 /** Leaves a few descriptors for the server's own files and the Redis/IPC sockets. */
 function connectionBudget(want: number): number {
   // Node has no getrlimit; /proc tells the soft limit on Linux, which is where this runs.
@@ -108,7 +128,8 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
         'holds and memory V8 has not returned to the system, so it is the noisier of the two; heap is what the JavaScript objects of a ' +
         'connection take.',
       'The bare Socket.IO relay joins each socket to the rooms of its query and keeps nothing else; the raw `ws` server keeps ' +
-        'one Set entry per room membership and is shown as the floor.',
+        'one Set entry per room membership and is shown as the floor. Every connection is a user of its own (distinct `userid`).',
+      ...(heapRatio > 1.1 ? [MEMORY_BREAKDOWN] : []),
     ],
   };
 }
