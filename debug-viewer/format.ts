@@ -3,11 +3,9 @@
  * previews for collapsed objects, full text for search and export. Pure: no DOM.
  */
 
-export type Tagged = { $t: string; [key: string]: unknown };
+import { isTagged, leafText, type Tagged } from '../packages/protocol/serialized-text';
 
-export function isTagged(v: unknown): v is Tagged {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { $t?: unknown }).$t === 'string';
-}
+export { isTagged, leafText, type Tagged };
 
 /** A user's own `$t`/`$ctor` key travels with one more `$` (see the serializer); show it as written. */
 export function displayKey(key: string): string {
@@ -21,40 +19,6 @@ export function objectKeys(v: Record<string, unknown>): string[] {
 
 function quote(s: string): string {
   return JSON.stringify(s);
-}
-
-/** One-line text of a leaf tag, or undefined for containers. */
-export function leafText(v: Tagged): string | undefined {
-  switch (v.$t) {
-    case 'undefined':
-    case 'NaN':
-    case 'Infinity':
-    case '-Infinity':
-    case '-0':
-      return v.$t;
-    case 'bigint':
-      return `${String(v.value)}n`;
-    case 'symbol':
-      return `Symbol(${String(v.description ?? '')})`;
-    case 'function':
-      return `ƒ ${String(v.name || 'anonymous')}()`;
-    case 'Date':
-      return String(v.iso);
-    case 'RegExp':
-      return `/${String(v.source)}/${String(v.flags ?? '')}`;
-    case 'node':
-      return `<${String(v.summary)}>`;
-    case 'circular':
-      return `[Circular ${String(v.path ?? '')}]`;
-    case 'depth':
-      return `[${String(v.ctor ?? 'Object')}]`;
-    case 'more':
-      return `… ${String(v.count)} more`;
-    case 'thrown':
-      return `[Exception: ${String(v.message)}]`;
-    default:
-      return undefined;
-  }
 }
 
 /** Short, Chrome-like preview: `{a: 1, b: "x", …}`, `Map(2) {…}`, `Error: boom`. */

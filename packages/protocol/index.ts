@@ -5,3 +5,4 @@ export * from './log-entry';
 export * from './events';
 export * from './presence-limits';
 export * from './presence';
+export * from './serialized-text';

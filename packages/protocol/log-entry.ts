@@ -81,7 +81,9 @@ export function isLogEntry(value: unknown): value is LogEntry {
 
 /**
  * The log entry a message carries, if any. Entries arrive as objects (hook, postLogs) or as
- * JSON text (back ends pushing through /api/notify, whose `data` is a string).
+ * JSON text (back ends pushing through /api/notify, whose `data` is a string). Returns the
+ * received value itself, not the validator's copy: viewers keep thousands of entries, and a
+ * second copy of each would double their memory.
  */
 export function asLogEntry(data: unknown): LogEntry | undefined {
   let value = data;
@@ -93,6 +95,5 @@ export function asLogEntry(data: unknown): LogEntry | undefined {
       return undefined;
     }
   }
-  const parsed = logEntrySchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  return isLogEntry(value) ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import { SERIALIZED_TAGS, type SerializedTag } from '../../packages/protocol';
+import { isTagged, leafText, type Tagged } from '../../packages/protocol';
 
 /**
  * Renders the JSON trees of the hook's serializer (plain JSON plus `$t`-tagged values, see
@@ -7,19 +7,7 @@ import { SERIALIZED_TAGS, type SerializedTag } from '../../packages/protocol';
  * `sanitize`, so a remote page can never send escape sequences to the viewer's terminal.
  */
 
-const TAGS: ReadonlySet<string> = new Set(SERIALIZED_TAGS);
-
-type Tagged = { $t: SerializedTag } & Record<string, unknown>;
-
-export function isTagged(value: unknown): value is Tagged {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    typeof (value as { $t?: unknown }).$t === 'string' &&
-    TAGS.has((value as { $t: string }).$t)
-  );
-}
+export { isTagged };
 
 // C0 and C1 control characters (ESC, CSI 0x9b, BEL, ...) except tab and newline.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
@@ -70,31 +58,11 @@ class Budget {
 const MAX_INLINE_DEPTH = 6;
 
 function inlineTagged(v: Tagged, b: Budget, depth: number): void {
+  const leaf = leafText(v);
+  if (leaf !== undefined) return b.add(sanitizeLine(leaf));
   switch (v.$t) {
-    case 'undefined':
-    case 'NaN':
-    case 'Infinity':
-    case '-Infinity':
-    case '-0':
-      b.add(v.$t);
-      return;
-    case 'bigint':
-      b.add(`${str(v.value, '?')}n`);
-      return;
-    case 'symbol':
-      b.add(`Symbol(${sanitizeLine(str(v.description))})`);
-      return;
-    case 'function':
-      b.add(`ƒ ${sanitizeLine(str(v.name, 'anonymous')) || 'anonymous'}()`);
-      return;
     case 'string':
       b.add(`${quote(str(v.value))}… (${num(v.length)} chars)`);
-      return;
-    case 'Date':
-      b.add(sanitizeLine(str(v.iso, 'Invalid Date')));
-      return;
-    case 'RegExp':
-      b.add(`/${sanitizeLine(str(v.source))}/${sanitizeLine(str(v.flags))}`);
       return;
     case 'Error': {
       const name = sanitizeLine(str(v.name, 'Error'));
@@ -138,21 +106,6 @@ function inlineTagged(v: Tagged, b: Budget, depth: number): void {
       b.add(values.length ? ' ]' : ']');
       return;
     }
-    case 'node':
-      b.add(`<${sanitizeLine(str(v.summary, 'node'))}>`);
-      return;
-    case 'circular':
-      b.add(`[Circular${v.path ? ` ${sanitizeLine(str(v.path))}` : ''}]`);
-      return;
-    case 'depth':
-      b.add(`[${sanitizeLine(str(v.ctor, 'Object'))}]`);
-      return;
-    case 'more':
-      b.add(`… ${num(v.count)} more`);
-      return;
-    case 'thrown':
-      b.add(`[Thrown: ${sanitizeLine(str(v.message))}]`);
-      return;
   }
 }
 

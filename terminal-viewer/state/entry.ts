@@ -1,4 +1,4 @@
-import { isLogEntry, LOG_LEVELS, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
+import { asLogEntry, LOG_LEVELS, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
 import { formatArgs, formatInline, sanitizeLine } from '../format/value';
 
 /**
@@ -65,23 +65,8 @@ function timeOf(message: Message, receivedAt: number): number {
   return typeof message.ts === 'number' && Number.isFinite(message.ts) ? message.ts : receivedAt;
 }
 
-/**
- * The log entry a message carries (as an object, or as JSON text from a back end's notify).
- * Returns the received value itself, not the validator's copy: the ring buffer keeps
- * thousands of rows, and a second copy of each would double its memory.
- */
-export function logEntryOf(data: unknown): LogEntry | undefined {
-  let value = data;
-  if (typeof data === 'string') {
-    if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
-  return isLogEntry(value) ? value : undefined;
-}
+/** The log entry a message carries (as an object, or as JSON text from a back end's notify). */
+export const logEntryOf = asLogEntry;
 
 /** Turns a received message into a row. Never throws: anything that is not a log entry is a plain row. */
 export function toViewEntry(message: Message, id: number, receivedAt: number): ViewEntry {

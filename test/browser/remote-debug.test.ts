@@ -226,7 +226,7 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
     expect(msg[3]).toContain('Error: outer');
     expect(msg[4]).toBe('dom <div#app.main>');
     expect(msg[5]).toContain('(20000 chars in all)');
-    expect(msg[6]).toContain('broken: [Exception: Error: getter failed]');
+    expect(msg[6]).toContain('broken: [Thrown: Error: getter failed]');
     expect(msg[7]).toBe('info cart has 3 items');
     expect(msg[15]).toContain('Assertion failed: math is broken');
     expect(msg.find((m) => m.includes('uncaught boom'))).toContain('Uncaught Error: uncaught boom');
