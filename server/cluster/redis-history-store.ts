@@ -18,6 +18,17 @@ import type { HistoryStore } from './history-store';
  * Assigning the offset and storing the message is one Lua script, so it is atomic. Writing
  * here is the point where a message is accepted: from then on any instance can serve it.
  */
+/** Lua: pops log entries (`<offset>|<ts>|…`) older than `minTs` from the head of KEYS[2]. */
+function dropOlderThan(minTs: string): string {
+  return `local minTs = ${minTs}
+while true do
+  local head = redis.call('LINDEX', KEYS[2], 0)
+  if not head then break end
+  local ts = tonumber(string.match(head, '^%d+|(%d+)|'))
+  if ts and ts < minTs then redis.call('LPOP', KEYS[2]) else break end
+end`;
+}
+
 const APPEND = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -31,13 +42,7 @@ local size = tonumber(ARGV[2])
 if size > 0 then
   redis.call('RPUSH', KEYS[2], offset .. '|' .. ARGV[3] .. '|' .. ARGV[6])
   redis.call('LTRIM', KEYS[2], -size, -1)
-  local minTs = tonumber(ARGV[4])
-  while true do
-    local head = redis.call('LINDEX', KEYS[2], 0)
-    if not head then break end
-    local ts = tonumber(string.match(head, '^%d+|(%d+)|'))
-    if ts and ts < minTs then redis.call('LPOP', KEYS[2]) else break end
-  end
+  ${dropOlderThan('tonumber(ARGV[4])')}
   redis.call('EXPIRE', KEYS[2], ARGV[7])
 end
 return {epoch, offset}
@@ -53,13 +58,7 @@ if not epoch then
   redis.call('EXPIRE', KEYS[1], ARGV[8])
 end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local minTs = tonumber(ARGV[2])
-while true do
-  local head = redis.call('LINDEX', KEYS[2], 0)
-  if not head then break end
-  local ts = tonumber(string.match(head, '^%d+|(%d+)|'))
-  if ts and ts < minTs then redis.call('LPOP', KEYS[2]) else break end
-end
+${dropOlderThan('tonumber(ARGV[2])')}
 local len = redis.call('LLEN', KEYS[2])
 local first = seq - len + 1
 local limit = tonumber(ARGV[7])
