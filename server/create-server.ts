@@ -21,6 +21,7 @@ import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
 import { probesRouter } from './http/probes';
 import { createMetrics, type ServerMetrics } from './metrics';
+import { createIpcPresenceStore } from './presence/ipc-presence-store';
 import { createPresence, type Presence } from './presence/presence';
 import type { PresenceStore } from './presence/presence-store';
 import { securityHeaders } from './security/headers';
@@ -100,7 +101,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis, worker: !!options.worker });
   const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis };
   // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
-  const presence = createPresence(ctx, options.presenceStore);
+  // `--workers` without Redis: the primary holds the presence of every worker.
+  const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
 
   let inflight = 0;
   let draining = false;
