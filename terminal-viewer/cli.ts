@@ -26,7 +26,10 @@ line per entry (--json: one NDJSON object per entry, the message as received).
 Sign: --sign, --sign-key, env IM_SIGN / IM_SIGN_KEY, the config file (~/.config/im-debug.json,
 {"server": URL, "source": NAME, "keys": {"<source>": "<key>"}}), or, only for a server on
 this machine, the public demo key of the source (the CLI says so when it uses it).
-Env: IM_SERVER, IM_SOURCE, IM_SIGN, IM_SIGN_KEY, IM_DEBUG_CONFIG.
+--strong (env IM_STRONG=1, config "strong": true) signs with HMAC-SHA256, ts and nonce, as
+sources with signing "strong" require: a fresh sign for every connection attempt, sent in
+Socket.IO's auth, so reconnects are not refused as replays. It needs the key (not --sign).
+Env: IM_SERVER, IM_SOURCE, IM_SIGN, IM_SIGN_KEY, IM_STRONG, IM_DEBUG_CONFIG.
 
 Keys (interactive):
 ${KEY_HELP.map(([k, v]) => `  ${k.padEnd(15)} ${v}`).join('\n')}
@@ -35,13 +38,15 @@ Examples:
   $ im-debug tail --room console-log                      # local demo server, demo key
   $ im-debug tail --room console-log --level warn --grep 'timeout|refused'
   $ im-debug tail --room a --room b --server https://im.example.com --sign-key "$KEY"
+  $ im-debug tail --room orders --source shop --sign-key "$KEY" --strong --userid ops-1
   $ im-debug tail --room console-log --tail 100 --no-follow > last-100.log
   $ im-debug tail --room console-log --since 5m --json | jq -r 'select(.data.level=="error") | .data.args'
 `;
 
 const SEND_HELP = `
-Pushes one message with a signed POST /api/notify (sign = md5(source + room_id + data + key))
-and prints the server's answer. Exit status 0 when accepted, 1 otherwise (the server's
+Pushes one message with a signed POST /api/notify (sign = md5(source + room_id + data + key),
+or with --strong / IM_STRONG=1 HMAC-SHA256 with a fresh ts and nonce) and prints the server's
+answer. Exit status 0 when accepted, 1 otherwise (the server's
 message is printed on stderr).
 
 Examples:
@@ -49,6 +54,7 @@ Examples:
   $ im-debug send --room r1,r2 --source demo --data '{"type":"order","id":42}' --filename orders.log
   $ im-debug send --room console-log --level warn --data 'disk almost full'   # as a log entry
   $ echo 'from a pipe' | im-debug send --room monitor_room --source demo --data -
+  $ im-debug send --room orders --source shop --sign-key "$KEY" --strong --data '{"id":42}'
 `;
 
 const SIGN_HELP = `
@@ -56,12 +62,19 @@ Prints the contract's signs for the given values; nothing is sent anywhere.
   connect sign   md5(source + room_ids + key)            (--rooms, exactly as the page sends them)
   notify sign    md5(source + room_id + data + key)      (--room and --data)
   operator sign  HMAC-SHA256(key, action\\nsource\\nsubject\\nts)  (--action, --subject, --ts)
+With --strong (IM_STRONG=1) the connect and notify signs are the strong ones (SECURITY.md):
+  connect        HMAC-SHA256(key, im-v2\\nconnect\\nsource\\nroom_ids\\nuserid\\nts\\nnonce)
+                 (userid: --userid, the config's userid, --user or im-debug, as tail connects)
+  notify         HMAC-SHA256(key, im-v2\\nnotify\\nsource\\nroom_id\\nsha256_hex(data)\\nts\\nnonce)
+  sent as sign_type=hmac-sha256, ts, nonce and sign; each is accepted once, near its ts.
 
 Examples:
   $ im-debug sign --rooms console-log                     # 5b092ffd2f7bcd3eddc9a7655600a998 with the demo key
   $ im-debug sign --source demo --room monitor_room --data hello
   $ im-debug sign --source shop --sign-key "$KEY" --action refresh --subject lobby
   $ im-debug sign --source shop --sign-key "$KEY" --action logs --subject 2026-11-26/orders.log --json
+  $ im-debug sign --source shop --sign-key "$KEY" --strong --rooms lobby,user-1305 --userid 1305 --json
+  $ im-debug sign --source shop --sign-key "$KEY" --strong --room lobby --data hello
 `;
 
 const SERVE_HELP = `Usage: im-debug serve [options]
@@ -95,6 +108,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--sign-key <key>', 'sign key of the source (env IM_SIGN_KEY)')
     .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
     .option('--user <name>', 'userid/username to connect as', undefined)
+    .option('--userid <id>', 'userid to connect as, if not --user (a strong sign covers it)')
+    .option('--strong', 'strong signs: HMAC-SHA256 with ts and nonce, fresh for every (re)connect (env IM_STRONG=1); needs the key')
+    .option('--no-strong', 'legacy md5 sign even if IM_STRONG or the config file asks for strong ones')
     .addOption(new Option('-l, --level <level>', 'lowest level shown').choices([...LOG_LEVELS]))
     .option('-g, --grep <regex>', 'only entries whose text matches (a regular expression; /re/i for flags)')
     .option('--session <id>', "only this session's entries")
@@ -140,6 +156,8 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
     .addOption(new Option('-l, --level <level>', 'send the data as a remote-debug log entry of this level').choices([...LOG_LEVELS]))
     .option('--session <id>', 'session of that log entry (default im-debug-send)')
+    .option('--strong', 'strong sign: HMAC-SHA256 with a fresh ts and nonce (env IM_STRONG=1); needs the key')
+    .option('--no-strong', 'legacy md5 sign even if IM_STRONG or the config file asks for strong ones')
     .addHelpText('after', SEND_HELP)
     .action(async (flags: SendFlags) => done(await (await import('./commands/send')).runSend(flags, io)));
 
@@ -154,7 +172,12 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--data <text>', 'notify sign: the data field')
     .addOption(new Option('--action <action>', 'operator sign for this action').choices([...OPERATOR_ACTIONS]))
     .option('--subject <subject>', 'operator subject: a room (refresh, history) or date/filename (logs)')
-    .option('--ts <seconds>', 'operator timestamp, Unix seconds (default now)')
+    .option('--ts <seconds>', 'operator (and strong sign) timestamp, Unix seconds (default now)')
+    .option('--strong', 'strong connect/notify signs: HMAC-SHA256 with ts and nonce (env IM_STRONG=1)')
+    .option('--no-strong', 'legacy md5 signs even if IM_STRONG or the config file asks for strong ones')
+    .option('--user <name>', 'connect: the username (and userid, if not --userid) of the query')
+    .option('--userid <id>', 'connect: the userid a strong sign covers (default as tail: --user, else im-debug)')
+    .option('--nonce <nonce>', 'strong sign nonce (default: a fresh random one; each is accepted once)')
     .option('--json', 'print JSON')
     .addHelpText('after', SIGN_HELP)
     .action((flags: SignFlags) => done(runSign(flags, io)));

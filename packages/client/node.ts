@@ -23,10 +23,17 @@ export interface ConnectParams {
   watchQuit?: boolean;
   /**
    * `legacy` (default): the contract's md5(source + room_ids + key), accepted by every server.
-   * `strong`: HMAC-SHA256 with ts and nonce (see packages/signing/strong.ts); a fresh URL is needed per connection.
+   * `strong`: HMAC-SHA256 with ts and nonce (see packages/signing/strong.ts), accepted once:
+   * `connectSigned` signs every (re)connect attempt afresh through Socket.IO's `auth`, while a
+   * `signedConnectUrl` is good for one connection only (a reconnect with it is REPLAYED_SIGN).
    */
   scheme?: SignScheme;
 }
+
+/** The strong sign's fields as Socket.IO's `auth` carries them (the server takes them over the query's). */
+export type ConnectAuthFields = { sign: string; sign_type: string; ts: string; nonce: string };
+
+type AuthCallback = (cb: (data: object) => void) => void;
 
 const roomList = (rooms: string | readonly string[]) => (typeof rooms === 'string' ? rooms : rooms.join(','));
 
@@ -40,16 +47,40 @@ export function signedConnectUrl(p: ConnectParams): string {
     signKey: p.signKey,
     scheme: p.scheme ?? 'legacy',
   });
-  const query = new URLSearchParams({ userid: p.userid, username: p.username, ...fields, ext_info: p.extInfo ?? '' });
+  return connectUrl(p, fields);
+}
+
+/** `p.url` with the contract's query; `signFields` empty when the sign goes in `auth`. */
+function connectUrl(p: ConnectParams, signFields: Record<string, string>): string {
+  const query = new URLSearchParams({ userid: p.userid, username: p.username, source: p.source, room_ids: roomList(p.rooms), ...signFields, ext_info: p.extInfo ?? '' });
   if (p.watchQuit) query.set('watch_quit', '1');
   const base = new URL(p.url);
   for (const [k, v] of query) base.searchParams.set(k, v);
   return base.toString();
 }
 
-/** Signs and connects in one step. */
-export function connectSigned(p: ConnectParams, options?: ClientOptions): ImClient {
-  return createClient(signedConnectUrl(p), options);
+/** A new strong connect sign (new ts and nonce) on every call, for Socket.IO's `auth`. */
+export function strongConnectAuth(p: Pick<ConnectParams, 'source' | 'signKey' | 'rooms' | 'userid'>): () => ConnectAuthFields {
+  return () => {
+    const f = signRequest({ kind: 'connect', scheme: 'strong', source: p.source, roomIds: roomList(p.rooms), userid: p.userid, signKey: p.signKey });
+    return { sign: f.sign!, sign_type: f.sign_type!, ts: f.ts!, nonce: f.nonce! };
+  };
+}
+
+/**
+ * Signs and connects in one step. With `scheme: 'strong'` the sign is made afresh for every
+ * connection attempt (Socket.IO calls `auth` before each one), so reconnects are not refused
+ * as replays; an `auth` of your own in `options.socketOptions` is kept, the sign fields added.
+ */
+export function connectSigned(p: ConnectParams, options: ClientOptions = {}): ImClient {
+  if ((p.scheme ?? 'legacy') === 'legacy') return createClient(signedConnectUrl(p), options);
+  const fresh = strongConnectAuth(p);
+  const own = options.socketOptions?.auth;
+  const auth: AuthCallback = (cb) => {
+    if (typeof own === 'function') own((data) => cb({ ...data, ...fresh() }));
+    else cb({ ...own, ...fresh() });
+  };
+  return createClient(connectUrl(p, {}), { ...options, socketOptions: { ...options.socketOptions, auth } });
 }
 
 export interface NotifyParams {

@@ -1,6 +1,7 @@
 import { ImError, LEGACY_MESSAGES } from '../../packages/protocol';
-import { legacyNotifySign } from '../../packages/signing';
+import { legacyNotifySign, signRequest } from '../../packages/signing';
 import { DEFAULT_SERVER, DEFAULT_SOURCE, parseServerUrl, resolveCredential } from '../options/credentials';
+import { refuseReadyMadeSign, resolveScheme, schemeHint } from '../options/signing';
 import { loadViewerConfig } from '../options/viewer-config';
 import { parseLevel } from '../state/filters';
 import { parseRooms } from './tail';
@@ -15,6 +16,8 @@ export interface SendFlags {
   sign?: string;
   signKey?: string;
   config?: string;
+  /** true with --strong (HMAC-SHA256 with ts and nonce), false with --no-strong. */
+  strong?: boolean;
   /** Wrap the data in a remote-debug log entry of this level. */
   level?: string;
   session?: string;
@@ -33,8 +36,9 @@ export function logEntryText(level: string, text: string, session: string, now: 
 }
 
 /**
- * `im-debug send`: a signed POST /api/notify. Prints the server's answer; exit 0 when the
- * message was accepted, 1 otherwise (with the server's message on stderr).
+ * `im-debug send`: a signed POST /api/notify (legacy md5, or with --strong HMAC-SHA256 with a
+ * fresh ts and nonce). Prints the server's answer; exit 0 when the message was accepted, 1
+ * otherwise (with the server's message on stderr).
  */
 export async function runSend(flags: SendFlags, io: CliIo): Promise<number> {
   const { config } = loadViewerConfig(flags.config, io.env);
@@ -45,6 +49,8 @@ export async function runSend(flags: SendFlags, io: CliIo): Promise<number> {
   let data = flags.data === '-' ? await readAll(io.stdin) : flags.data;
   if (flags.level !== undefined) data = logEntryText(flags.level, data, flags.session ?? 'im-debug-send', Date.now());
   if (data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
+  const choice = resolveScheme(flags.strong, io.env, config);
+  if (choice.scheme === 'strong' && flags.sign) refuseReadyMadeSign(choice, 'notify');
   const credential = resolveCredential({
     server,
     source,
@@ -54,8 +60,13 @@ export async function runSend(flags: SendFlags, io: CliIo): Promise<number> {
     config,
     onDemoKey: (text) => io.stderr.write(`im-debug: ${text}\n`),
   });
-  const sign = credential.kind === 'sign' ? credential.sign : legacyNotifySign(source, roomId, data, credential.key);
-  const body = new URLSearchParams({ source, room_id: roomId, data, sign });
+  const body = new URLSearchParams(
+    credential.kind === 'sign'
+      ? { source, room_id: roomId, data, sign: credential.sign }
+      : choice.scheme === 'strong'
+        ? signRequest({ kind: 'notify', scheme: 'strong', source, roomId, data, signKey: credential.key })
+        : { source, room_id: roomId, data, sign: legacyNotifySign(source, roomId, data, credential.key) },
+  );
   if (flags.filename !== undefined) body.set('filename', flags.filename);
 
   let res: Response;
@@ -83,5 +94,7 @@ export async function runSend(flags: SendFlags, io: CliIo): Promise<number> {
   }
   const reason = answer && typeof answer.msg === 'string' ? `${answer.msg}${typeof answer.error === 'string' ? ` (${answer.error})` : ''}` : text.slice(0, 500);
   io.stderr.write(`im-debug send: HTTP ${res.status}: ${reason}\n`);
+  const hint = answer && typeof answer.msg === 'string' ? schemeHint(answer.msg, choice.scheme) : '';
+  if (hint) io.stderr.write(`im-debug send: ${hint}\n`);
   return 1;
 }

@@ -1,6 +1,16 @@
 import { ImError } from '../../packages/protocol';
-import { legacyConnectSign, legacyNotifySign, operatorSign } from '../../packages/signing';
+import {
+  NONCE_PATTERN,
+  TS_PATTERN,
+  legacyConnectSign,
+  legacyNotifySign,
+  operatorSign,
+  signRequest,
+  strongConnectCanonical,
+  strongNotifyCanonical,
+} from '../../packages/signing';
 import { DEFAULT_SOURCE, resolveCredential } from '../options/credentials';
+import { resolveIdentity, resolveScheme, type ConnectAuthFields } from '../options/signing';
 import { loadViewerConfig } from '../options/viewer-config';
 import type { CliIo } from './io';
 
@@ -17,16 +27,35 @@ export interface SignFlags {
   action?: string;
   subject?: string;
   ts?: string;
+  /** Strong signs (HMAC-SHA256 with ts and nonce) for connect and notify; false with --no-strong. */
+  strong?: boolean;
+  /** Strong sign nonce (default: a fresh random one). */
+  nonce?: string;
+  /** The user a connect query (and a strong connect sign) is for. */
+  user?: string;
+  userid?: string;
   json?: boolean;
 }
 
 export const OPERATOR_ACTIONS = ['refresh', 'logs', 'history'] as const;
 
+/** The extra fields of a strong sign (the legacy md5 report has none of them). */
+export interface StrongParts {
+  scheme: 'strong';
+  sign_type: string;
+  ts: string;
+  nonce: string;
+  /** The signed text, lines joined with "\n". */
+  canonical: string;
+}
+
+type Legacy = { scheme?: undefined };
+
 export interface SignReport {
   source: string;
   keyFrom: string;
-  connect?: { room_ids: string; sign: string; query: string };
-  notify?: { room_id: string; data: string; sign: string; body: string };
+  connect?: { room_ids: string; sign: string; query: string } & (Legacy | (StrongParts & { userid: string; auth: ConnectAuthFields }));
+  notify?: { room_id: string; data: string; sign: string; body: string } & (Legacy | StrongParts);
   operator?: { action: string; subject: string; ts: string; sign: string; query: string };
 }
 
@@ -42,7 +71,18 @@ function operatorQuery(action: string, source: string, subject: string, ts: stri
   return q.toString();
 }
 
-/** The signs of the contract for the given values (no server is contacted). */
+/** --ts for a strong sign: Unix seconds, default now (a strong sign is only accepted near its ts). */
+function strongTimestamp(ts: string | undefined, now: number): string {
+  const value = ts ?? String(Math.floor(now / 1000));
+  if (!TS_PATTERN.test(value)) throw new ImError('INVALID_PARAMETER', '--ts is Unix time in seconds');
+  return value;
+}
+
+function strongParts(f: Record<string, string>, canonical: string): StrongParts {
+  return { scheme: 'strong', sign_type: f.sign_type!, ts: f.ts!, nonce: f.nonce!, canonical };
+}
+
+/** The signs of the contract (or, with --strong, the strong ones) for the given values (no server is contacted). */
 export function computeSigns(flags: SignFlags, io: CliIo, now: number = Date.now()): SignReport {
   const { config } = loadViewerConfig(flags.config, io.env);
   const source = flags.source ?? io.env.IM_SOURCE ?? config.source ?? DEFAULT_SOURCE;
@@ -56,13 +96,34 @@ export function computeSigns(flags: SignFlags, io: CliIo, now: number = Date.now
   const credential = resolveCredential({ server: 'http://127.0.0.1', source, signKey: flags.signKey, env: io.env, config });
   if (credential.kind !== 'key') throw new ImError('SIGN_REQUIRED', 'signing needs a key (--sign-key KEY or IM_SIGN_KEY)');
   const key = credential.key;
+  const strong = resolveScheme(flags.strong, io.env, config).scheme === 'strong';
+  const strongTs = strong ? strongTimestamp(flags.ts, now) : '';
+  if (flags.nonce !== undefined) {
+    if (!strong) throw new ImError('INVALID_PARAMETER', '--nonce is part of a strong sign: add --strong');
+    if (!NONCE_PATTERN.test(flags.nonce)) throw new ImError('INVALID_PARAMETER', '--nonce must be 8 to 64 characters of A-Z a-z 0-9 _ -');
+    // The server remembers nonces per source, whatever the kind: one nonce, one sign.
+    if (flags.rooms !== undefined && flags.room !== undefined) {
+      throw new ImError('INVALID_PARAMETER', '--nonce makes one sign: a nonce is accepted once per source, so sign the connect and the notify separately');
+    }
+  }
   const report: SignReport = { source, keyFrom: credential.origin === 'demo' ? 'the public demo key' : credential.origin === 'flag' ? '--sign-key' : credential.origin === 'env' ? 'IM_SIGN_KEY' : 'the config file' };
-  if (flags.rooms !== undefined) {
+  if (flags.rooms !== undefined && strong) {
+    const { userid, username } = resolveIdentity(flags, config);
+    const f = signRequest({ kind: 'connect', scheme: 'strong', source, roomIds: flags.rooms, userid, signKey: key, ts: Number(strongTs), nonce: flags.nonce });
+    const parts = strongParts(f, strongConnectCanonical({ source, roomIds: flags.rooms, userid, ts: f.ts!, nonce: f.nonce! }));
+    const query = new URLSearchParams({ userid, username, ...f }).toString();
+    const auth = { sign: f.sign!, sign_type: f.sign_type!, ts: f.ts!, nonce: f.nonce! };
+    report.connect = { room_ids: flags.rooms, userid, sign: f.sign!, ...parts, query, auth };
+  } else if (flags.rooms !== undefined) {
     const sign = legacyConnectSign(source, flags.rooms, key);
-    const query = new URLSearchParams({ userid: '1', username: 'me', source, room_ids: flags.rooms, sign }).toString();
+    const query = new URLSearchParams({ userid: flags.userid ?? flags.user ?? '1', username: flags.user ?? 'me', source, room_ids: flags.rooms, sign }).toString();
     report.connect = { room_ids: flags.rooms, sign, query };
   }
-  if (flags.room !== undefined && flags.data !== undefined) {
+  if (flags.room !== undefined && flags.data !== undefined && strong) {
+    const f = signRequest({ kind: 'notify', scheme: 'strong', source, roomId: flags.room, data: flags.data, signKey: key, ts: Number(strongTs), nonce: flags.nonce });
+    const parts = strongParts(f, strongNotifyCanonical({ source, roomId: flags.room, data: flags.data, ts: f.ts!, nonce: f.nonce! }));
+    report.notify = { room_id: flags.room, data: flags.data, sign: f.sign!, ...parts, body: new URLSearchParams(f).toString() };
+  } else if (flags.room !== undefined && flags.data !== undefined) {
     const sign = legacyNotifySign(source, flags.room, flags.data, key);
     report.notify = { room_id: flags.room, data: flags.data, sign, body: new URLSearchParams({ source, room_id: flags.room, data: flags.data, sign }).toString() };
   }
@@ -81,11 +142,22 @@ export function computeSigns(flags: SignFlags, io: CliIo, now: number = Date.now
 
 export function formatSignReport(r: SignReport): string {
   const rows: Array<[string, string]> = [['source', `${r.source} (key: ${r.keyFrom})`]];
-  if (r.connect) {
+  if (r.connect?.scheme === 'strong') {
+    const c = r.connect;
+    rows.push(['connect sign', `${c.sign}  = HMAC-SHA256(key, ${JSON.stringify(c.canonical)})`]);
+    rows.push(['connect fields', `sign_type=${c.sign_type} ts=${c.ts} nonce=${c.nonce} (userid ${JSON.stringify(c.userid)}, room_ids ${JSON.stringify(c.room_ids)})`]);
+    rows.push(['connect query', `?${c.query}`]);
+    rows.push(['connect auth', `${JSON.stringify(c.auth)}  (Socket.IO auth: these fields win over the query's)`]);
+  } else if (r.connect) {
     rows.push(['connect sign', `${r.connect.sign}  = md5(source + room_ids + key), room_ids ${JSON.stringify(r.connect.room_ids)}`]);
     rows.push(['connect query', `?${r.connect.query}`]);
   }
-  if (r.notify) {
+  if (r.notify?.scheme === 'strong') {
+    const n = r.notify;
+    rows.push(['notify sign', `${n.sign}  = HMAC-SHA256(key, ${JSON.stringify(n.canonical)}), data ${JSON.stringify(n.data)}`]);
+    rows.push(['notify fields', `sign_type=${n.sign_type} ts=${n.ts} nonce=${n.nonce}`]);
+    rows.push(['notify body', n.body]);
+  } else if (r.notify) {
     rows.push(['notify sign', `${r.notify.sign}  = md5(source + room_id + data + key), room_id ${JSON.stringify(r.notify.room_id)}, data ${JSON.stringify(r.notify.data)}`]);
     rows.push(['notify body', r.notify.body]);
   }
@@ -93,6 +165,9 @@ export function formatSignReport(r: SignReport): string {
     const input = JSON.stringify(`${r.operator.action}\n${r.source}\n${r.operator.subject}\n${r.operator.ts}`);
     rows.push(['operator sign', `${r.operator.sign}  = HMAC-SHA256(key, ${input})`]);
     rows.push(['operator query', `?${r.operator.query}`]);
+  }
+  if (r.connect?.scheme === 'strong' || r.notify?.scheme === 'strong') {
+    rows.push(['note', "a strong sign is accepted once, within the server's window around ts (default ±300 s): sign again for the next request"]);
   }
   return rows.map(([k, v]) => `${k.padEnd(15)}${v}`).join('\n') + '\n';
 }

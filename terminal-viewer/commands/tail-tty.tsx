@@ -1,7 +1,7 @@
 import { render } from 'ink';
 import { App } from '../components/App';
 import type { CliIo } from './io';
-import { openStream, type TailSettings } from './tail';
+import { openStream, refusalText, type TailSettings } from './tail';
 
 // The alternate screen (as less and vim use): the viewer gets the whole terminal and the
 // shell's scrollback is back as it was on quit.
@@ -55,7 +55,7 @@ export async function runInteractiveTail(s: TailSettings, io: CliIo): Promise<nu
     stream.close();
     leave();
     if (status.state === 'error') {
-      io.stderr.write(`im-debug: ${status.message}${status.code ? ` (${status.code})` : ''}\n`);
+      io.stderr.write(refusalText(s, status.message, status.code));
       code = 2;
     }
   }

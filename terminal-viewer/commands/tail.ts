@@ -3,6 +3,7 @@ import { ImError, type LogLevel } from '../../packages/protocol';
 import { legacyConnectSign } from '../../packages/signing';
 import { parsePositiveInt, parseSince } from '../options/duration';
 import { DEFAULT_SERVER, DEFAULT_SOURCE, parseServerUrl, resolveCredential } from '../options/credentials';
+import { refuseReadyMadeSign, resolveIdentity, resolveScheme, schemeHint, strongConnectAuth, type SignScheme } from '../options/signing';
 import { loadViewerConfig } from '../options/viewer-config';
 import { createPlainWriter } from '../output/plain-writer';
 import { createFilter, parseLevel, type Filter } from '../state/filters';
@@ -20,6 +21,9 @@ export interface TailFlags {
   signKey?: string;
   config?: string;
   user?: string;
+  userid?: string;
+  /** true with --strong, false with --no-strong. */
+  strong?: boolean;
   level?: string;
   grep?: string;
   session?: string;
@@ -39,7 +43,9 @@ export interface TailSettings {
   server: string;
   source: string;
   rooms: string[];
-  sign: string;
+  /** A fixed legacy sign, or (strong) fresh sign fields for every connection attempt. */
+  sign: string | (() => Record<string, string>);
+  scheme: SignScheme;
   userid: string;
   username: string;
   level?: LogLevel;
@@ -71,17 +77,27 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
   const source = flags.source ?? io.env.IM_SOURCE ?? config.source ?? DEFAULT_SOURCE;
   const rooms = parseRooms(flags.room);
   const notices: TailSettings['notices'] = [];
+  const choice = resolveScheme(flags.strong, io.env, config);
+  const strong = choice.scheme === 'strong';
+  if (strong && flags.sign) refuseReadyMadeSign(choice, 'connect');
+  if (strong && io.env.IM_SIGN) notices.push({ text: `IM_SIGN is ignored with strong signs (${choice.from}): each connection is signed afresh with the key`, level: 'info' });
   const credential = resolveCredential({
     server,
     source,
-    sign: flags.sign,
+    sign: strong ? undefined : flags.sign,
     signKey: flags.signKey,
     env: io.env,
     config,
-    signEnv: 'IM_SIGN',
+    signEnv: strong ? undefined : 'IM_SIGN',
     onDemoKey: (text) => notices.push({ text, level: 'warn' }),
   });
-  const sign = credential.kind === 'sign' ? credential.sign : legacyConnectSign(source, rooms.join(','), credential.key);
+  const { userid, username } = resolveIdentity(flags, config);
+  const sign =
+    credential.kind === 'sign'
+      ? credential.sign
+      : strong
+        ? strongConnectAuth({ source, roomIds: rooms.join(','), userid, signKey: credential.key })
+        : legacyConnectSign(source, rooms.join(','), credential.key);
   const level = flags.level !== undefined ? parseLevel(flags.level) : undefined;
   // Compile now so a bad --grep fails before connecting.
   if (flags.grep !== undefined) createFilter({ text: flags.grep, regex: true });
@@ -92,14 +108,14 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
   if (!follow && tail === undefined && since === undefined) {
     throw new ImError('INVALID_PARAMETER', '--no-follow prints recent history and exits: give --tail N or --since TIME with it');
   }
-  const user = flags.user ?? config.username ?? 'im-debug';
   return {
     server,
     source,
     rooms,
     sign,
-    userid: config.userid ?? user,
-    username: user,
+    scheme: choice.scheme,
+    userid,
+    username,
     level,
     grep: flags.grep,
     session: flags.session,
@@ -114,6 +130,12 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     color: flags.color !== false && new Chalk().level > 0,
     notices,
   };
+}
+
+/** The server's refusal as printed on stderr, with a hint when the sign scheme is the reason. */
+export function refusalText(s: TailSettings, message: string, code?: string): string {
+  const hint = schemeHint(message, s.scheme);
+  return `im-debug: ${message}${code ? ` (${code})` : ''}\n${hint ? `im-debug: ${hint}\n` : ''}`;
 }
 
 export function tailFilter(s: TailSettings): Filter {
@@ -190,7 +212,7 @@ export function runPlainTail(s: TailSettings, io: CliIo): Promise<number> {
             text = `reconnecting (attempt ${status.attempt})${status.reason ? `: ${status.reason}` : ''}`;
             break;
           case 'error':
-            if (!s.quiet) io.stderr.write(`im-debug: ${status.message}${status.code ? ` (${status.code})` : ''}\n`);
+            if (!s.quiet) io.stderr.write(refusalText(s, status.message, status.code));
             return finish(2);
           case 'closed':
             return;

@@ -9,7 +9,7 @@ import { ImError } from '../../packages/protocol';
  * sign keys, so they need not be typed or left in shell history.
  *
  *   { "server": "https://im.example.com", "source": "remote_debug",
- *     "keys": { "remote_debug": "…", "shop": "…" } }
+ *     "keys": { "remote_debug": "…", "shop": "…" }, "strong": true }
  */
 export const viewerConfigSchema = z
   .object({
@@ -21,6 +21,8 @@ export const viewerConfigSchema = z
     keys: z.record(z.string(), z.string().min(1)).optional(),
     userid: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
+    /** Make strong signs (HMAC-SHA256 with ts and nonce) instead of the legacy md5 ones. */
+    strong: z.boolean().optional(),
   })
   .strict();
 

@@ -17,8 +17,12 @@ export interface SocketStreamOptions {
   server: string;
   source: string;
   rooms: readonly string[];
-  /** The connect sign for `rooms.join(',')`. */
-  sign: string;
+  /**
+   * The connect sign for `rooms.join(',')`: a fixed (legacy) sign that goes in the query, or a
+   * function giving fresh sign fields for Socket.IO's `auth` on every connection attempt (a
+   * strong sign is accepted once, so a reconnect needs a new one).
+   */
+  sign: string | (() => Record<string, string>);
   userid?: string;
   username?: string;
   /** On the first connection, show the last `tail` messages of each room. */
@@ -219,15 +223,18 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
   };
 
   const connect = () => {
+    const fresh = typeof opts.sign === 'function' ? opts.sign : undefined;
     const s: ViewerSocket = io(opts.server, {
       query: {
         userid: opts.userid ?? 'im-debug',
         username: opts.username ?? 'im-debug',
         source: opts.source,
         room_ids: opts.rooms.join(','),
-        sign: opts.sign,
+        ...(typeof opts.sign === 'string' ? { sign: opts.sign } : {}),
         ext_info: 'im-debug',
       },
+      // Called by socket.io-client before each (re)connect, the manual ones included.
+      ...(fresh ? { auth: (cb: (data: object) => void) => cb(fresh()) } : {}),
       // WebSocket only: Node always has it, and its errors say what is wrong (ECONNREFUSED...).
       transports: ['websocket'],
       forceNew: true,
