@@ -88,7 +88,13 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     // Missed packets replayed on reconnect (memory and Redis-streams adapters); room history
     // covers the others and instance crashes.
     ...(config.recovery.maxDisconnectionSeconds > 0
-      ? { connectionStateRecovery: { maxDisconnectionDuration: config.recovery.maxDisconnectionSeconds * 1000 } }
+      ? {
+          connectionStateRecovery: {
+            maxDisconnectionDuration: config.recovery.maxDisconnectionSeconds * 1000,
+            // A recovered session is checked like a new one: signs, stale timestamps, replays.
+            skipMiddlewares: false,
+          },
+        }
       : {}),
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).

@@ -14,10 +14,9 @@ let server: TestServer;
 const clients: ImClient[] = [];
 
 beforeAll(async () => {
-  // Recovery off: every reconnect goes through the handshake again (Socket.IO skips the
-  // handshake middleware for a recovered session), so a reused sign would be refused.
+  // Connection state recovery stays on (the default): a recovered session goes through the
+  // handshake checks again (skipMiddlewares: false), so a reused sign is refused there too.
   server = await startServer({
-    recovery: { maxDisconnectionSeconds: 0 },
     sources: {
       demo: { signKey: DEMO_SOURCES.demo.signKey },
       remote_debug: { signKey: DEMO_SOURCES.remote_debug.signKey, hook: { rooms: ['console-log'] } },
@@ -92,7 +91,8 @@ describe('connectSigned with scheme "strong"', () => {
       dropTransport('u1');
       expect(await again).toMatchObject({ reconnect: true });
       const [now] = socketsOf('u1');
-      expect(now!.recovered).toBe(false);
+      // Recovered (no message lost) and still checked: a fresh sign each time.
+      expect(now!.recovered).toBe(true);
       expect(now!.data.signedWith).toBe('strong');
       nonces.push(now!.handshake.auth.nonce as string);
     }
