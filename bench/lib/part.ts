@@ -49,12 +49,13 @@ export interface CpuUsage {
 /** Starts a server under test in a process of its own. */
 export async function startServer(
   kind: ServerKind,
-  opts: { redis?: { url: string; prefix: string }; env?: NodeJS.ProcessEnv } = {},
+  opts: { redis?: { url: string; prefix: string; transport?: 'pubsub' }; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServerChild> {
   const env: NodeJS.ProcessEnv = { ...opts.env };
   if (opts.redis) {
     env.BENCH_REDIS_URL = opts.redis.url;
     env.BENCH_REDIS_PREFIX = opts.redis.prefix;
+    if (opts.redis.transport) env.BENCH_REDIS_TRANSPORT = opts.redis.transport;
   }
   const child = await forkChild<ServerInfo>(path.join(BENCH_DIR, SERVER_SCRIPT[kind]), {
     env,

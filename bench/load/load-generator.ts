@@ -254,6 +254,21 @@ async function latency(r: LatencyRequest): Promise<LatencyResult> {
   };
 }
 
+/** Pushes `count` notifies to a room nobody joined, `concurrency` at a time: the cost of the HTTP path alone. */
+async function pushes(r: { base: string; room: string; count: number; concurrency: number }): Promise<{ ok: number; ms: number }> {
+  let next = 0;
+  let ok = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (next < r.count) {
+      const seq = next++;
+      if ((await postNotify(r.base, notifyBody(r.room, payloadFor(seq, 128)))) === 200) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: r.concurrency }, worker));
+  return { ok, ms: performance.now() - start };
+}
+
 function disconnect(): { closed: number } {
   const closed = clients.length;
   for (const c of clients) c.close();
@@ -263,7 +278,7 @@ function disconnect(): { closed: number } {
 }
 
 serveCommands(
-  { connect, fanout, latency, disconnect, mem: () => settledMemory(), cpu: () => process.cpuUsage() },
+  { connect, fanout, latency, pushes, disconnect, mem: () => settledMemory(), cpu: () => process.cpuUsage() },
   { pid: process.pid },
   () => {
     disconnect();

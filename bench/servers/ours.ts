@@ -22,7 +22,16 @@ const config: ServerConfigInput = {
   host: '127.0.0.1',
   port: 0,
   logDir,
-  ...(redisUrl ? { adapter: { type: 'redis', url: redisUrl, prefix: process.env.BENCH_REDIS_PREFIX ?? 'im-bench' } } : {}),
+  ...(redisUrl
+    ? {
+        adapter: {
+          type: 'redis',
+          url: redisUrl,
+          prefix: process.env.BENCH_REDIS_PREFIX ?? 'im-bench',
+          ...(process.env.BENCH_REDIS_TRANSPORT === 'pubsub' ? { transport: 'pubsub' } : {}),
+        },
+      }
+    : {}),
 };
 
 const server = createServer({ config });
