@@ -24,6 +24,7 @@ export interface ConnectRequest {
   timeoutMs?: number;
 }
 export interface ConnectResult {
+  /** Connected by this call. */
   connected: number;
   failed: number;
   ms: number;
@@ -106,6 +107,7 @@ function postNotify(base: string, body: string): Promise<number> {
 
 async function connect(r: ConnectRequest): Promise<ConnectResult> {
   const start = performance.now();
+  const before = clients.length;
   const wsBase = `${r.base.replace(/^http/, 'ws')}/socket.io/`;
   // Each connection a user of its own, as a page population would be.
   const urlFor = (i: number, room: string) =>
@@ -128,7 +130,7 @@ async function connect(r: ConnectRequest): Promise<ConnectResult> {
     }
   };
   await Promise.all(Array.from({ length: r.concurrency ?? 50 }, worker));
-  return { connected: clients.length, failed, ms: performance.now() - start, firstError };
+  return { connected: clients.length - before, failed, ms: performance.now() - start, firstError };
 }
 
 async function fanout(r: FanoutRequest): Promise<FanoutResult> {
