@@ -107,10 +107,10 @@ export async function fanoutPart(ctx: PartContext): Promise<PartOutput> {
         'fan-out in `writev`, one system call per subscriber per message. Our server coalesces the writes of one event-loop turn ' +
         '(`server/socket/coalesce-writes.ts`): the first packet to a connection in a turn corks its TCP socket until ' +
         '`setImmediate`, engine.io queues the following ones, and that batch leaves under one cork too, so a subscriber costs two ' +
-        'system calls per turn however many messages reach it. The bare relay, plain Socket.IO, does not; the raw `ws` server ' +
+        'system calls per turn at most, however many messages reach it. The bare relay, plain Socket.IO, does not; the raw `ws` server ' +
         'corks the same way. What ours does beyond the bare relay for every push (Express, request logging, security headers, ' +
-        'sign check, rate limits, room history, metrics) costs about half a millisecond of CPU per push (see "Server CPU per ' +
-        'push" under Latency), which a room of 1,000 spreads thin.',
+        'sign check, rate limits, room history, metrics) costs a few hundred microseconds of CPU per push (see "Server CPU ' +
+        'per push" under Latency), which a room of 1,000 spreads thin.',
     ],
   };
 }
