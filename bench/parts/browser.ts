@@ -231,11 +231,10 @@ export async function browserPart(ctx: PartContext): Promise<PartOutput> {
       'server acknowledged every entry; "all main-thread work" is Chrome\'s TaskDuration metric over the round divided by the calls, ' +
       'so it includes the deferred part (call-site parsing, page details, JSON, the Socket.IO send).',
     'With the DevTools protocol attached (any automated browser, or a developer with DevTools open) Chrome serialises every ' +
-      'console call for the inspector, so a bare console.log is itself expensive and the ratio is small. Without it (a visitor\'s ' +
-      'browser) the native call is much cheaper and the same hook work is a larger multiple: the third row, measured in a ' +
-      'Chromium that runs with no debugging protocol at all (`--dump-dom`), counts the in-call cost only because the page is ' +
-      'read out at its load event. The hook does the minimum in the call (argument serialisation into a bounded buffer, one ' +
-      '`Error` for the call site) and defers the rest.',
+      `console call for the inspector: a bare console.log costs ${us(bareCall)} there, against ${us(plain.bare)} in a Chromium ` +
+      'that runs with no debugging protocol at all (`--dump-dom`, a visitor\'s browser), where the same hook work is a larger ' +
+      'share. That row counts the in-call cost only, because the page is read out at its load event. The hook does the ' +
+      'minimum in the call (argument serialisation into a bounded buffer, one `Error` for the call site) and defers the rest.',
   );
   return { title, tables, targets, notes };
 }

@@ -31,7 +31,7 @@ interface Row {
 const MEMORY_BREAKDOWN =
   '**What holds it back:** the extra heap is per-connection state that features keep, not Socket.IO overhead. ' +
   'Measured once (2026-11-26, 3,000 connections, distinct users) with a scratch copy of `server/create-server.ts` that ' +
-  'skipped one per-connection step at a time, against ≈ 4.1 KB more than the bare relay per connection: presence ' +
+  'skipped one per-connection step at a time, the ≈ 4.1 KB ours then held beyond the bare relay per connection split into: presence ' +
   '(the online-user record, its copy in the presence store, per-user and "seen today" entries, five handlers) ≈ 1.7 KB; ' +
   'the socket handlers (`postMsg`, `postLogs`, `history`, `disconnect` and a rights check: five closures per connection) ' +
   '≈ 1.0 KB; the per-connection rate-limit guard (`socket.use` middleware and its promise chain) ≈ 0.6 KB; ' +

@@ -71,8 +71,8 @@ export async function viewerPart(ctx: PartContext): Promise<PartOutput> {
         'more frame). The ring buffer keeps the newest rows (10,000 by default), so memory stays flat however many entries ' +
         'pass through; "rows kept" shows it.',
       'The view runs React\'s production build, as `im-debug tail` does (commands/tail.ts sets `NODE_ENV=production` before ' +
-        'React loads). The development build is several times slower per frame and records a `performance.measure` entry for ' +
-        'every component render, which Node keeps, so its heap grows for as long as it runs.',
+        'React loads). The development build records a `performance.measure` entry for every component render, which Node ' +
+        'keeps, so its heap would grow for as long as the view runs.',
     ],
   };
 }
