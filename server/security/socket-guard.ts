@@ -16,6 +16,9 @@ function refuse(socket: Socket, ack: ((r: AckResult) => void) | undefined, err: 
  * already checked the caps; two handshakes racing past that check are caught here.
  */
 export function trackConnection(ctx: ServerContext, socket: Socket): void {
+  const { maxConnectionsPerIp, maxConnectionsPerUser } = ctx.config.limits;
+  // Both caps off (the default): no bookkeeping, no disconnect listener per connection.
+  if (maxConnectionsPerIp === 0 && maxConnectionsPerUser === 0) return;
   const { over, release } = ctx.security.connections.track(socket.data.ip ?? 'unknown', connectionUserKey(socket.data));
   socket.once('disconnect', release);
   if (over) {
