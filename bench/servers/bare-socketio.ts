@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { createBaselineNotifyServer } from '../lib/baseline-notify';
 import { serveCommands, settledMemory } from '../lib/ipc';
 
 /**
@@ -10,22 +10,8 @@ import { serveCommands, settledMemory } from '../lib/ipc';
  * validation, no logging, no history. With BENCH_REDIS_URL it uses @socket.io/redis-adapter,
  * the cross-instance baseline.
  */
-const httpServer = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/api/notify') {
-    res.writeHead(404).end();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    const source = form.get('source') ?? '';
-    const data = form.get('data') ?? '';
-    for (const room of (form.get('room_id') ?? '').split(',')) {
-      io.to(`${source}:${room}`).emit('newMsg', { source, data, room_id: room });
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":1,"msg":"message notify successed!","data":""}');
-  });
+const httpServer = createBaselineNotifyServer((source, room, data) => {
+  io.to(`${source}:${room}`).emit('newMsg', { source, data, room_id: room });
 });
 
 const io = new Server(httpServer, { serveClient: false });

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createBaselineNotifyServer } from '../lib/baseline-notify';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveCommands, settledMemory } from '../lib/ipc';
@@ -26,25 +26,11 @@ function send(ws: WebSocket, frame: Buffer): void {
   ws.send(frame, { binary: false });
 }
 
-const httpServer = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/api/notify') {
-    res.writeHead(404).end();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    const source = form.get('source') ?? '';
-    const data = form.get('data') ?? '';
-    for (const room of (form.get('room_id') ?? '').split(',')) {
-      const members = rooms.get(`${source}:${room}`);
-      if (!members) continue;
-      const frame = Buffer.from(`42${JSON.stringify(['newMsg', { source, data, room_id: room }])}`);
-      for (const ws of members) send(ws, frame);
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":1,"msg":"message notify successed!","data":""}');
-  });
+const httpServer = createBaselineNotifyServer((source, room, data) => {
+  const members = rooms.get(`${source}:${room}`);
+  if (!members) return;
+  const frame = Buffer.from(`42${JSON.stringify(['newMsg', { source, data, room_id: room }])}`);
+  for (const ws of members) send(ws, frame);
 });
 
 const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false });
