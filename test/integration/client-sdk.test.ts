@@ -12,6 +12,7 @@ import { demoConfigInput, DEMO_SOURCES, type ServerConfigInput } from '../../ser
 import { postForm, signedNotify } from '../helpers/notify';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { holdHandshakes } from '../helpers/hold-handshakes';
 
 const KEY = DEMO_SOURCES.demo.signKey;
 
@@ -164,7 +165,7 @@ describe('createClient (ESM entry) against the real server', () => {
     const results = [1, 2, 3, 4, 5, 6].map((n) => a.client.send(n, 'chat'));
     // The sixth did not fit in the queue of five.
     expect(await results[5]).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
-    await until(() => hold.waiting() === 1, 5000, 'reconnect attempt');
+    await until(() => hold.waiting() >= 1, 5000, 'reconnect attempt');
     hold.release();
     expect(await Promise.all(results.slice(0, 5))).toEqual(Array(5).fill({ ok: true }));
     await until(() => b.received.length === 5);
@@ -185,7 +186,7 @@ describe('createClient (ESM entry) against the real server', () => {
     await until(() => b.client.state !== 'connected');
     for (const n of [1, 2, 3]) await postForm(s.url, signedNotify('r1', `missed ${n}`));
     await postForm(s.url, signedNotify('r2', 'missed r2'));
-    await until(() => hold.waiting() === 1, 5000, 'reconnect attempt');
+    await until(() => hold.waiting() >= 1, 5000, 'reconnect attempt');
     hold.release();
     await until(() => b.connects() === 2);
     await postForm(s.url, signedNotify('r1', 'live'));
@@ -210,7 +211,7 @@ describe('createClient (ESM entry) against the real server', () => {
     await until(() => b.client.state !== 'connected');
     const sends = [1, 2, 3, 4, 5, 6].map((n) => b.client.send(n, 'busy'));
     await postForm(s.url, signedNotify('busy', 'missed'));
-    await until(() => hold.waiting() === 1, 5000, 'reconnect attempt');
+    await until(() => hold.waiting() >= 1, 5000, 'reconnect attempt');
     hold.release();
     // The six queued posts take the whole budget of the window; the history read waits for the next.
     expect(await Promise.all(sends)).toEqual(Array(6).fill({ ok: true }));
@@ -259,21 +260,6 @@ describe('createClient (ESM entry) against the real server', () => {
     s.relay.refresh('demo', ['r1']);
     await until(() => refreshed === 1);
   });
-
-  /** Keeps new handshakes waiting (after the real auth) until released. */
-  function holdHandshakes(s: { io: ImRelayServer['io'] }) {
-    const waiting: Array<() => void> = [];
-    const hold = {
-      on: false,
-      waiting: () => waiting.length,
-      release() {
-        hold.on = false;
-        waiting.splice(0).forEach((next) => next());
-      },
-    };
-    s.io.use((_socket, next) => (hold.on ? waiting.push(() => next()) : next()));
-    return hold;
-  }
 
   /** Cuts the transport of a user's connections (as a network drop does): the client reconnects. */
   function dropTransports(s: TestServer, userid: string) {
