@@ -72,7 +72,7 @@ function targetRooms(ctx: ServerContext, raw: unknown): string[] {
   });
 }
 
-function checkSize(ctx: ServerContext, value: unknown, what: string): void {
+function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.config.limits.maxMessageBytes): void {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -81,9 +81,7 @@ function checkSize(ctx: ServerContext, value: unknown, what: string): void {
     throw new ImError('INVALID_PARAMETER', `${what} cannot be encoded as JSON (nested too deeply?)`);
   }
   const bytes = Buffer.byteLength(text ?? '');
-  if (bytes > ctx.config.limits.maxMessageBytes) {
-    throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${ctx.config.limits.maxMessageBytes}`);
-  }
+  if (bytes > max) throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${max}`);
 }
 
 /**
@@ -134,19 +132,16 @@ export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
       if (publishRooms) {
         const outside = rooms.filter((r) => !publishRooms.includes(r));
         if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
-        for (const entry of parsed.data) {
-          const bytes = Buffer.byteLength(JSON.stringify(entry));
-          if (bytes > hookCfg.maxEntryBytes) {
-            throw new ImError('PAYLOAD_TOO_LARGE', `log entry is ${bytes} bytes, more than the hook limit of ${hookCfg.maxEntryBytes}`);
-          }
-        }
+        // Unsigned hooks have a size limit of their own, never above the server's.
+        const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
+        for (const entry of parsed.data) checkSize(ctx, entry, 'log entry', maxBytes);
         if (!bucket!.take(parsed.data.length)) {
           throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
         }
       } else {
         checkPostRights(rooms);
+        for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
       }
-      for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
       for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
     });
   });

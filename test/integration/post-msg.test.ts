@@ -100,3 +100,26 @@ describe('postMsg', () => {
     await locked.close();
   });
 });
+
+describe('postLogs from an unsigned hook', () => {
+  it('applies the hook size limit (never above the server limit) and delivers entries within it', async () => {
+    const s = await startServer({
+      sources: {
+        remote_debug: { signKey: '5iwdf$%sdfss!#$2334ds(%B)', hook: { rooms: ['console-log'], maxEntryBytes: 600 } },
+      },
+    });
+    const reader = await connectClient(s.url, { source: 'remote_debug', roomIds: 'console-log' });
+    const { io } = await import('socket.io-client');
+    const hook = io(`${s.url}?source=remote_debug&room_ids=console-log&role=publisher`, { transports: ['websocket'], forceNew: true });
+    await once(hook, 'connect');
+    const entry = (text: string) => ({ kind: 'log', v: 1, level: 'log', method: 'log', args: [text], ts: Date.now(), seq: 1, session: 's1', origin: 'browser' });
+    const big = await hook.emitWithAck('postLogs', [entry('x'.repeat(1000))], 'console-log');
+    expect(big).toEqual({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('limit of 600') } });
+    const got = collectMessages(reader, 1);
+    expect(await hook.emitWithAck('postLogs', [entry('small')], 'console-log')).toEqual({ ok: true });
+    expect((await got)[0]!.data).toMatchObject({ kind: 'log', args: ['small'] });
+    hook.close();
+    reader.close();
+    await s.close();
+  });
+});
