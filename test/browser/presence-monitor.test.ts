@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckResult } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
@@ -8,6 +7,7 @@ import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { REDIS_URL, requireChromium, requireRedis } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
+import { dropPrefix } from '../helpers/cluster';
 
 const enabled = requireChromium() && (await requireRedis());
 const KEY = DEMO_SOURCES.demo.signKey;
@@ -37,10 +37,7 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all([a?.close(), b?.close()]);
   if (!enabled) return;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropPrefix(REDIS_URL, PREFIX);
 });
 
 async function user(base: string, userid: string, username: string, source = 'demo'): Promise<TestSocket> {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnlineUser, PageViewRecord } from '../../packages/protocol';
 import { legacyConnectSign, operatorSign } from '../../packages/signing';
@@ -12,6 +11,7 @@ import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
 import { REDIS_URL, requireChromium, requireRedis } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { dropPrefix } from '../helpers/cluster';
 
 const enabled = requireChromium() && (await requireRedis());
 const KEY = DEMO_SOURCES.demo.signKey;
@@ -47,10 +47,7 @@ afterAll(async () => {
   app?.close();
   await Promise.all([a?.close(), b?.close()]);
   if (!enabled) return;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropPrefix(REDIS_URL, PREFIX);
 });
 
 /** A single-page app on APP that includes the SDK from server A, written as the seed's pages are. */

@@ -40,15 +40,18 @@ export function openClient(base: string, o: ConnectOptions = {}): TestSocket {
   return io(connectUrl(base, o), { transports: ['websocket'], reconnection: false, forceNew: true, ...o.options });
 }
 
-/** Connects and resolves once connected; rejects with the connect_error. */
-export async function connectClient(base: string, o: ConnectOptions = {}): Promise<TestSocket> {
-  const socket = openClient(base, o);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
+/** Resolves with the socket once connected; closes it and rejects with the connect_error. */
+export function whenConnected(socket: TestSocket): Promise<TestSocket> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
       socket.close();
       reject(err);
     });
   });
-  return socket;
+}
+
+/** Connects and resolves once connected; rejects with the connect_error. */
+export function connectClient(base: string, o: ConnectOptions = {}): Promise<TestSocket> {
+  return whenConnected(openClient(base, o));
 }

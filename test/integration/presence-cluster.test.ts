@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckResult, Message, OnlineUser, PresenceEvent } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
@@ -10,6 +9,7 @@ import { REDIS_URL, requireRedis } from '../helpers/requirements';
 import { spawnInstance, type ChildInstance } from '../helpers/spawn-instance';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { dropPrefix } from '../helpers/cluster';
 
 const hasRedis = await requireRedis();
 const ADMIN = 'admin-key-for-presence-cluster-01';
@@ -44,10 +44,7 @@ afterAll(async () => {
   await Promise.all(children.map((c) => c.kill()));
   await Promise.all(servers.map((s) => s.close()));
   if (!hasRedis) return;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropPrefix(REDIS_URL, PREFIX);
 });
 
 async function client(base: string, userid: string, roomIds = 'lobby', source = 'demo'): Promise<TestSocket> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyConnectSign, signRequest, strongConnectSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { collectMessages, once } from '../helpers/wait-for';
-import { connectClient, type TestSocket } from '../helpers/connect-client';
+import { connectClient, whenConnected, type TestSocket } from '../helpers/connect-client';
 import { postForm } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
@@ -59,16 +59,8 @@ function open(query: Record<string, string>, auth?: Record<string, unknown>): Te
   });
 }
 
-async function connects(query: Record<string, string>, auth?: Record<string, unknown>): Promise<TestSocket> {
-  const socket = open(query, auth);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-  return socket;
+function connects(query: Record<string, string>, auth?: Record<string, unknown>): Promise<TestSocket> {
+  return whenConnected(open(query, auth));
 }
 
 async function refused(query: Record<string, string>, auth?: Record<string, unknown>): Promise<ConnectErr> {
