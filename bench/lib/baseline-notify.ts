@@ -21,3 +21,10 @@ export function createBaselineNotifyServer(deliver: (source: string, room: strin
     });
   });
 }
+
+/** Listens on a free loopback port and returns it. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? addr.port : 0;
+}

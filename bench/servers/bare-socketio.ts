@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { createBaselineNotifyServer } from '../lib/baseline-notify';
+import { createBaselineNotifyServer, listenOnLoopback } from '../lib/baseline-notify';
 import { serveCommands, settledMemory } from '../lib/ipc';
 
 /**
@@ -26,9 +26,7 @@ io.on('connection', (socket) => {
   socket.join(rooms.map((r) => `${source}:${r}`));
 });
 
-await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-const addr = httpServer.address();
-const port = typeof addr === 'object' && addr ? addr.port : 0;
+const port = await listenOnLoopback(httpServer);
 
 serveCommands(
   {

@@ -1,4 +1,4 @@
-import { createBaselineNotifyServer } from '../lib/baseline-notify';
+import { createBaselineNotifyServer, listenOnLoopback } from '../lib/baseline-notify';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveCommands, settledMemory } from '../lib/ipc';
@@ -53,9 +53,7 @@ wss.on('connection', (ws, req) => {
   });
 });
 
-await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-const addr = httpServer.address();
-const port = typeof addr === 'object' && addr ? addr.port : 0;
+const port = await listenOnLoopback(httpServer);
 
 serveCommands(
   {
