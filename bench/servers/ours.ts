@@ -42,7 +42,7 @@ serveCommands(
   {
     mem: () => settledMemory(),
     cpu: () => process.cpuUsage(),
-    stats: () => ({ connections: server.io.engine.clientsCount, relay: server.relay.stats }),
+    stats: () => ({ connections: server.io.engine.clientsCount }),
   },
   { port, pid: process.pid },
   async () => {

@@ -15,13 +15,6 @@ import type { HistoryStore } from './history-store';
 
 export type ImServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** Counters the relay keeps for /metrics and /healthz. */
-export interface RelayStats {
-  messagesIn: number;
-  deliveries: number;
-  historyReads: number;
-}
-
 /**
  * The one way a message enters the service, whether from /api/notify, postMsg or a debug hook:
  * each room gets its own `newMsg` whose `room_id` names that room, after the message is in the
@@ -31,7 +24,6 @@ export interface Relay {
   publish(source: string, rooms: readonly string[], data: unknown): Promise<Message[]>;
   history(source: string, request: HistoryRequest, cap?: number): Promise<HistoryResult>;
   refresh(source: string, rooms: readonly string[]): void;
-  readonly stats: RelayStats;
 }
 
 /** What the relay needs to know about the cluster (see setup-cluster.ts). */
@@ -62,7 +54,6 @@ function isUnavailable(err: unknown): boolean {
  * or refused when `whenDown` is `reject`.
  */
 export function createRelay(io: ImServer, store: HistoryStore, now: () => number = Date.now, opts: RelayOptions = {}): Relay {
-  const stats: RelayStats = { messagesIn: 0, deliveries: 0, historyReads: 0 };
   const { metrics, cluster } = opts;
 
   function refuse(): never {
@@ -70,9 +61,7 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
   }
 
   return {
-    stats,
     async publish(source, rooms, data) {
-      stats.messagesIn++;
       metrics?.messagesIn.inc({ source });
       const ts = now();
       const out: Message[] = [];
@@ -99,13 +88,11 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
           metrics?.messagesLocalOnly.inc({ source });
           message = plain;
         }
-        stats.deliveries++;
         out.push(message);
       }
       return out;
     },
     async history(source, request, cap = 500) {
-      stats.historyReads++;
       const result = await store.read(roomKey(source, request.room_id), request, cap);
       if (metrics) {
         metrics.historyRequests.inc({ outcome: result.truncated ? 'truncated' : result.messages.length ? 'hit' : 'empty' });
