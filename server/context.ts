@@ -4,7 +4,7 @@ import type { Relay, ImServer } from './cluster/relay';
 import type { ServerConfig, SourceConfig } from './config';
 import type { MessageLog } from './logs/message-log';
 import type { SecurityServices } from './security/services';
-import { ImError, LEGACY_MESSAGES } from '../packages/protocol';
+import { ImError, LEGACY_MESSAGES, parseRoomList } from '../packages/protocol';
 
 /** Everything a route or socket handler needs, built once by createServer. */
 export interface ServerContext {
@@ -26,4 +26,17 @@ export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {
   const found = Object.hasOwn(ctx.config.sources, source) ? ctx.config.sources[source] : undefined;
   if (!found) throw new ImError('UNKNOWN_SOURCE', LEGACY_MESSAGES.unknownSource);
   return found;
+}
+
+/**
+ * A comma-separated room list checked against the configured limits: rooms per message (a
+ * publish) or per connection (a handshake). An empty list throws `emptyMessage`.
+ */
+export function roomList(ctx: ServerContext, raw: string, per: 'message' | 'connection', emptyMessage: string): string[] {
+  const { limits } = ctx.config;
+  return parseRoomList(raw, {
+    max: per === 'message' ? limits.maxRoomsPerMessage : limits.maxRoomsPerConnection,
+    maxLength: limits.maxRoomIdLength,
+    emptyMessage,
+  });
 }

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
-import { ImError, LEGACY_MESSAGES, parseLogFilename, parseRoomList, singleField } from '../../packages/protocol';
-import { sourceConfig, type ServerContext } from '../context';
+import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField } from '../../packages/protocol';
+import { roomList, sourceConfig, type ServerContext } from '../context';
 import { claimNonce, signFields, verifyNotifySign } from '../security/verify-sign';
 import { sendOk } from './error-handler';
 
@@ -45,11 +45,7 @@ export async function parseNotify(ctx: ServerContext, req: Request): Promise<Not
     throw new ImError('FORBIDDEN', `origin ${origin} may not push to source ${source}`);
   }
   const { limits } = ctx.config;
-  const rooms = parseRoomList(roomId, {
-    max: limits.maxRoomsPerMessage,
-    maxLength: limits.maxRoomIdLength,
-    emptyMessage: LEGACY_MESSAGES.roomIdRequired,
-  });
+  const rooms = roomList(ctx, roomId, 'message', LEGACY_MESSAGES.roomIdRequired);
   if (Buffer.byteLength(data) > limits.maxMessageBytes) {
     throw new ImError('PAYLOAD_TOO_LARGE', `data is larger than ${limits.maxMessageBytes} bytes`);
   }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { ImError, parseLogFilename, parseRoomList, singleField } from '../../packages/protocol';
-import type { ServerContext } from '../context';
+import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField } from '../../packages/protocol';
+import { roomList, type ServerContext } from '../context';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
 
@@ -8,11 +8,7 @@ function roomsParam(ctx: ServerContext, req: Request): { raw: string; rooms: str
   const p = params(req);
   // `room` is the original /refreshpage parameter; `room_id` matches /api/notify.
   const raw = singleField(p.room_id, 'room_id') || singleField(p.room, 'room');
-  const rooms = parseRoomList(raw, {
-    max: ctx.config.limits.maxRoomsPerMessage,
-    maxLength: ctx.config.limits.maxRoomIdLength,
-    emptyMessage: 'room_id can not be null!',
-  });
+  const rooms = roomList(ctx, raw, 'message', LEGACY_MESSAGES.roomIdRequired);
   return { raw, rooms };
 }
 

@@ -1,6 +1,6 @@
 import type { ExtendedError, Socket } from 'socket.io';
-import { ImError, LEGACY_MESSAGES, parseRoomList, singleField, type SocketData } from '../../packages/protocol';
-import { sourceConfig, type ServerContext } from '../context';
+import { ImError, LEGACY_MESSAGES, singleField, type SocketData } from '../../packages/protocol';
+import { roomList, sourceConfig, type ServerContext } from '../context';
 import { originAllowed } from '../http/notify';
 import { clientIp } from '../security/client-ip';
 import { checkRooms, roomAllowed } from '../security/rights';
@@ -52,11 +52,7 @@ export async function authenticateHandshake(ctx: ServerContext, query: Query, me
   const signedUserid = fields.signType ? singleField(q.userid, 'userid') : '';
   const verified = verifyConnectSign(ctx, cfg, source, roomIds, signedUserid, fields, LEGACY_MESSAGES.connectSignFailed);
   const { limits } = ctx.config;
-  const rooms = parseRoomList(roomIds, {
-    max: limits.maxRoomsPerConnection,
-    maxLength: limits.maxRoomIdLength,
-    emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
-  });
+  const rooms = roomList(ctx, roomIds, 'connection', LEGACY_MESSAGES.roomIdsRequired);
   const userid = singleField(q.userid, 'userid');
   if (!userid) throw new ImError('USERID_REQUIRED', 'userid can not be null!');
   const username = singleField(q.username, 'username');
@@ -95,11 +91,7 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query,
   const cfg = sourceConfig(ctx, source);
   const roomIds = singleField(query.room_ids, 'room_ids');
   if (!roomIds) throw new ImError('ROOMS_REQUIRED', LEGACY_MESSAGES.roomIdsRequired);
-  const rooms = parseRoomList(roomIds, {
-    max: ctx.config.limits.maxRoomsPerConnection,
-    maxLength: ctx.config.limits.maxRoomIdLength,
-    emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
-  });
+  const rooms = roomList(ctx, roomIds, 'connection', LEGACY_MESSAGES.roomIdsRequired);
   // A publish token (`credential`, see packages/signing/publish-token.ts) opens exactly the rooms it was made for.
   const credential = singleField(query.credential, 'credential');
   if (credential && !signsEqual(publishToken(cfg.signKey, source, roomIds), credential)) {

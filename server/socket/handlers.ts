@@ -3,7 +3,6 @@ import {
   ImError,
   LEGACY_MESSAGES,
   logEntrySchema,
-  parseRoomList,
   singleField,
   type Ack,
   type AckResult,
@@ -14,7 +13,7 @@ import {
   type SocketData,
 } from '../../packages/protocol';
 import type { Socket } from 'socket.io';
-import type { ServerContext } from '../context';
+import { roomList, type ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
 import { checkRooms } from '../security/rights';
@@ -65,11 +64,7 @@ export function guarded<T>(
 }
 
 function targetRooms(ctx: ServerContext, raw: unknown): string[] {
-  return parseRoomList(singleField(raw, 'room_ids'), {
-    max: ctx.config.limits.maxRoomsPerMessage,
-    maxLength: ctx.config.limits.maxRoomIdLength,
-    emptyMessage: LEGACY_MESSAGES.roomIdsRequired,
-  });
+  return roomList(ctx, singleField(raw, 'room_ids'), 'message', LEGACY_MESSAGES.roomIdsRequired);
 }
 
 function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.config.limits.maxMessageBytes): void {
