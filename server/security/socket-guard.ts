@@ -50,10 +50,15 @@ export function guardSocket(ctx: ServerContext, socket: Socket): void {
   };
 
   socket.use((packet, next) => {
-    const event = packet[0] as unknown;
     const last = packet[packet.length - 1] as unknown;
-    const ack = packet.length > 1 && typeof last === 'function' ? (last as (r: AckResult) => void) : undefined;
+    const ack = typeof last === 'function' ? (last as (r: AckResult) => void) : undefined;
+    // A packet with an ack id and no data (`2<id>`) arrives as [ack]: it has no event name.
+    const event = ack && packet.length === 1 ? undefined : (packet[0] as unknown);
     const proceed = () => {
+      if (event === undefined) {
+        if (ack) refuse(socket, ack, new ImError('INVALID_PARAMETER', 'a packet needs an event name'));
+        return;
+      }
       if (typeof event !== 'string' || socket.listeners(event).length === 0) {
         if (ack) refuse(socket, ack, new ImError('NOT_FOUND', `unknown event ${JSON.stringify(String(event)).slice(0, 80)}`));
         return;

@@ -123,3 +123,16 @@ describe('postLogs from an unsigned hook', () => {
     await s.close();
   });
 });
+
+describe('a packet with an ack id and no event name', () => {
+  it('gets an error answer instead of leaving the sender waiting', async () => {
+    const { RawSocket } = await import('../helpers/raw-socket');
+    const { legacyConnectSign } = await import('../../packages/signing');
+    const raw = await RawSocket.open(server.url, `source=demo&room_ids=a&userid=f&username=f&sign=${legacyConnectSign('demo', 'a', 'try4dfs%#fs!#$2334ds(%B)')}`);
+    raw.send('0');
+    expect(await raw.nextReply()).toMatch(/^0\{/);
+    raw.send('2329');
+    expect(await raw.nextReply()).toBe('3329[{"ok":false,"error":{"code":"INVALID_PARAMETER","message":"a packet needs an event name"}}]');
+    raw.close();
+  });
+});
