@@ -17,6 +17,7 @@ import type { ServerContext } from './context';
 import { errorHandler, sendError } from './http/error-handler';
 import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
+import { trackConnections } from './http/connections';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
 import { probesRouter } from './http/probes';
@@ -80,7 +81,10 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.set('trust proxy', 'loopback');
   const httpServer = createHttpServer(app);
 
+  let draining = false;
   const io: ImServer = new Server(httpServer, {
+    // No new Socket.IO sessions while shutting down (a kept-alive connection can still ask).
+    allowRequest: (_req, answer) => answer(draining ? 'server is shutting down' : null, !draining),
     // Room ids and payloads are checked per message; this caps the raw frame.
     maxHttpBufferSize: Math.max(1e6, config.limits.maxMessageBytes * 2 + 64 * 1024),
     cors: { origin: true, credentials: true },
@@ -99,6 +103,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
   coalesceWrites(io);
+  const connections = trackConnections(httpServer);
 
   const metrics = createMetrics(io);
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
@@ -111,7 +116,6 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
 
   let inflight = 0;
-  let draining = false;
   const idle: Array<() => void> = [];
 
   app.use((req, res, next) => {
@@ -206,18 +210,19 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       cluster.health.setDraining();
       // Live monitor streams never finish by themselves.
       presence.endStreams();
+      // One budget for the whole shutdown: whatever has not finished by then is cut.
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       // Stop accepting new connections; keep the open ones until their requests finish.
       httpServer.close();
-      if (inflight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => idle.push(resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref()),
-        ]);
-      }
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      if (inflight > 0) await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), deadline]);
+      // Resolves once every connection has ended (see http/connections.ts).
+      const ioClosed = io.close();
+      connections.endIdle();
+      await Promise.race([ioClosed, deadline]);
+      connections.destroyAll();
+      await ioClosed;
       await presence.close();
       security.close();
-      httpServer.closeAllConnections();
       await cluster.close();
       await messageLog.close();
       logger.flush?.();

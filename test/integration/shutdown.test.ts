@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +51,59 @@ describe('graceful shutdown', () => {
     expect(await disconnected).toBe('transport close');
     await closed;
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('does not wait for spare connections that never sent a request (browsers open them)', async () => {
+    // The deadline is far beyond the test's time limit: only ending them at once passes.
+    const server = await startServer({ shutdownTimeoutMs: 600_000 });
+    const spare = connect(server.port, '127.0.0.1');
+    await once(spare, 'connect');
+    const spareClosed = once(spare, 'close');
+    await server.close();
+    await spareClosed;
+  });
+
+  it('cuts, at shutdownTimeoutMs, a client that stalls mid-request and never closes its side', async () => {
+    const server = await startServer({ shutdownTimeoutMs: 200 });
+    // Half-open: it does not end its side when the server ends its own, so Node's close() would
+    // wait for it for good.
+    const stalled = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(stalled, 'connect');
+    stalled.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await server.close();
+    stalled.destroy();
+  });
+
+  it('refuses a new Socket.IO session asked for while it drains requests in flight', async () => {
+    const server = await startServer();
+    // A notify whose body is half sent keeps the server in its first phase: draining requests.
+    const body = new URLSearchParams(signedNotify('r1', 'slow')).toString();
+    const slow = connect(server.port, '127.0.0.1');
+    await once(slow, 'connect');
+    slow.write(
+      `POST /api/notify HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/x-www-form-urlencoded\r\n` +
+        `content-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await until(() => server.inflightRequests === 1, 5000, 'notify in flight');
+    // A handshake whose request line is in before shutdown starts, and its headers' end after.
+    const late = connect(server.port, '127.0.0.1');
+    await once(late, 'connect');
+    let answer = '';
+    late.on('data', (d) => (answer += d));
+    const answered = once(late, 'end');
+    late.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const closed = server.close();
+    late.end('\r\n');
+    await answered;
+    expect(answer).toMatch(/^HTTP\/1\.1 403/);
+    expect(answer).toContain('server is shutting down');
+    let notified = '';
+    slow.on('data', (d) => (notified += d));
+    const slowEnded = once(slow, 'end');
+    slow.write(body.slice(10));
+    await slowEnded;
+    expect(notified).toMatch(/^HTTP\/1\.1 200/);
+    await closed;
   });
 });
 
