@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { ImError } from '../packages/protocol';
 import type { HistoryStore } from './cluster/history-store';
@@ -21,6 +20,7 @@ import { trackConnections } from './http/connections';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
 import { probesRouter } from './http/probes';
+import { requestLog } from './http/request-log';
 import { createMetrics, type ServerMetrics } from './metrics';
 import { createIpcPresenceStore } from './presence/ipc-presence-store';
 import { createPresence, type Presence } from './presence/presence';
@@ -125,29 +125,15 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       return;
     }
     inflight++;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    // Emitted once per response, after 'finish' or when the client left first.
+    res.once('close', () => {
       inflight--;
       if (inflight === 0) idle.splice(0).forEach((fn) => fn());
-    };
-    res.on('finish', finish);
-    res.on('close', finish);
+    });
     next();
   });
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/readyz') || req.url === '/metrics' },
-    }),
-  );
+  // Probes are polled every few seconds: logging them would drown everything else.
+  app.use(requestLog(logger, (p) => p === '/healthz' || p === '/readyz' || p === '/metrics'));
 
   const allowedByAnySource = (origin: string) =>
     Object.values(config.sources).some((s) => originAllowed(s.corsOrigins, origin));
@@ -162,6 +148,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.use(express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 100 }));
   app.use(express.json({ limit: bodyLimit, strict: false }));
 
+  // First: the hot path (a push per back-end event) meets no other route on its way.
+  app.use(notifyRouter(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', instance: instanceId, uptime: process.uptime(), connections: io.engine.clientsCount });
   });
@@ -174,7 +162,6 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       metricsText: options.worker?.metricsText,
     }),
   );
-  app.use(notifyRouter(ctx));
   app.use(operatorRouter(ctx));
   app.use(presenceRouter(ctx, presence));
   app.use(
@@ -185,7 +172,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.use('/examples', express.static(path.join(PROJECT_ROOT, 'examples'), { maxAge: '5m', etag: true, fallthrough: true }));
   app.use(debugPageRouter(PROJECT_ROOT));
   app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler);
+  app.use(errorHandler(logger));
 
   io.use(handshakeMiddleware(ctx));
   io.on('connection', (socket) => {

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { ImError, type ErrorCode } from '../../packages/protocol';
 
 /**
@@ -34,17 +35,21 @@ function fromParserError(err: { type?: string; status?: number; message?: string
   return undefined;
 }
 
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  const known = err instanceof ImError ? err : fromParserError(err ?? {});
-  if (known) {
-    req.log?.info({ err: known.toJSON() }, 'request refused');
-    sendError(res, known);
-    return;
-  }
-  req.log?.error({ err }, 'request failed');
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  sendError(res, new ImError('INTERNAL', 'internal server error'));
-};
+/** Turns whatever a route threw into the contract's envelope; unknown errors are logged in full. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    const reqId = res.locals.requestId as string | undefined;
+    const known = err instanceof ImError ? err : fromParserError(err ?? {});
+    if (known) {
+      logger.info({ reqId, err: known.toJSON() }, 'request refused');
+      sendError(res, known);
+      return;
+    }
+    logger.error({ reqId, err }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendError(res, new ImError('INTERNAL', 'internal server error'));
+  };
+}
