@@ -29,13 +29,22 @@ while true do
 end`;
 }
 
-const APPEND = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
+/**
+ * Lua: the room's epoch in `epoch`. A room with none (new, or its meta expired) starts a new
+ * epoch `newEpoch` at offset 0 and drops whatever log KEYS[2] was left, then runs `onNew`.
+ */
+function currentEpoch(newEpoch: string, onNew = ''): string {
+  return `local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
-  epoch = ARGV[1]
+  epoch = ${newEpoch}
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
-end
+  ${onNew}
+end`;
+}
+
+const APPEND = `
+${currentEpoch('ARGV[1]')}
 local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local size = tonumber(ARGV[2])
@@ -50,13 +59,7 @@ return {epoch, offset}
 
 /** ARGV: newEpoch, minTs, mode (since|time|latest), since, clientEpoch, sinceTime, limit, metaTtl */
 const READ = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
-  redis.call('EXPIRE', KEYS[1], ARGV[8])
-end
+${currentEpoch('ARGV[1]', "redis.call('EXPIRE', KEYS[1], ARGV[8])")}
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 ${dropOlderThan('tonumber(ARGV[2])')}
 local len = redis.call('LLEN', KEYS[2])
