@@ -25,7 +25,7 @@ const PARTS: Record<PartName, (ctx: PartContext) => Promise<PartOutput>> = {
 
 /** Per-part time limits (about twice what each takes on two idle cores)... */
 const PART_LIMIT_MS: Record<PartName, number> = {
-  fanout: 120_000,
+  fanout: 240_000,
   latency: 300_000,
   memory: 120_000,
   browser: 90_000,

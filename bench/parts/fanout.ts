@@ -1,9 +1,30 @@
 import type { FanoutResult } from '../load/load-generator';
-import { cpuOf, profiled, SERVER_LABEL, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerKind } from '../lib/part';
+import { cpuOf, profiled, SERVER_LABEL, startLoadGenerator, type PartContext, type PartOutput } from '../lib/part';
+import { clusterProblem, startSetup, type Setup } from '../lib/setups';
 import { fmtInt, fmtRatio, median } from '../lib/stats';
 
-const KINDS: ServerKind[] = ['ours', 'bare', 'raw'];
 const ROOM = 'fanout';
+
+interface Row {
+  key: string;
+  setup: Setup;
+  /** The row it is compared with: the bare relay of the same setup. */
+  baseline?: string;
+  /** For two instances: the same server alone. */
+  single?: string;
+}
+
+const ROWS: Row[] = [
+  { key: 'ours', setup: { kind: 'ours', cluster: false }, baseline: 'bare' },
+  { key: 'bare', setup: { kind: 'bare', cluster: false }, baseline: 'bare' },
+  { key: 'raw', setup: { kind: 'raw', cluster: false }, baseline: 'bare' },
+  { key: 'ours-redis', setup: { kind: 'ours', cluster: true }, baseline: 'bare-redis', single: 'ours' },
+  { key: 'bare-redis', setup: { kind: 'bare', cluster: true }, baseline: 'bare-redis', single: 'bare' },
+];
+
+function labelOf(row: Row): string {
+  return SERVER_LABEL[row.setup.kind] + (row.setup.kind === 'ours' ? ' (ours)' : '') + (row.setup.cluster ? ', two instances on Redis' : '');
+}
 
 interface Round extends FanoutResult {
   /** Server CPU time per delivery, in microseconds. */
@@ -26,33 +47,37 @@ export async function fanoutPart(ctx: PartContext): Promise<PartOutput> {
     window: 8,
     payloadBytes: 128,
   };
-  const results: Record<ServerKind, Round[]> = { ours: [], bare: [], raw: [] };
+  const problem = await clusterProblem(ctx);
+  if (problem) ctx.log(`cross-instance fan-out pending: ${problem}`);
+  const rows = ROWS.filter((r) => !r.setup.cluster || !problem);
+  const results: Record<string, Round[]> = Object.fromEntries(rows.map((r) => [r.key, []]));
   const load = await startLoadGenerator();
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const kind of KINDS) {
-        const server = await startServer(kind);
+      for (const row of rows) {
+        const running = await startSetup(row.setup);
+        const cpuOfAll = async () => (await Promise.all(running.servers.map(cpuOf))).reduce((a, b) => a + b, 0);
         try {
           const c = await load.call<{ connected: number; failed: number; firstError?: string }>(
             'connect',
-            { base: server.base, count: subscribers, rooms: [ROOM], concurrency: 50 },
+            { base: running.subscribe.base, count: subscribers, rooms: [ROOM], concurrency: 50 },
             90_000,
           );
-          if (c.connected !== subscribers) throw new Error(`${kind}: ${c.connected}/${subscribers} clients connected (${c.firstError})`);
-          const cpu0 = await cpuOf(server);
-          const r = await profiled(server, `fanout-${kind}-${round}`, () =>
-            load.call<FanoutResult>('fanout', { base: server.base, room: ROOM, ...plan }, 60_000),
+          if (c.connected !== subscribers) throw new Error(`${row.key}: ${c.connected}/${subscribers} clients connected (${c.firstError})`);
+          const cpu0 = await cpuOfAll();
+          const r = await profiled(running.publish, `fanout-${row.key}-${round}`, () =>
+            load.call<FanoutResult>('fanout', { base: running.publish.base, room: ROOM, ...plan }, 60_000),
           );
-          const cpu1 = await cpuOf(server);
+          const cpu1 = await cpuOfAll();
           const round_: Round = { ...r, cpuPerDelivery: (cpu1 - cpu0) / Math.max(1, r.totalDeliveries) };
-          results[kind].push(round_);
+          results[row.key]!.push(round_);
           ctx.log(
-            `fanout round ${round} ${kind}: ${fmtInt(r.deliveriesPerSecond)} deliveries/s, ${round_.cpuPerDelivery.toFixed(2)} µs server CPU each` +
+            `fanout round ${round} ${row.key}: ${fmtInt(r.deliveriesPerSecond)} deliveries/s, ${round_.cpuPerDelivery.toFixed(2)} µs server CPU each` +
               (r.incomplete || r.httpErrors ? ` (incomplete ${r.incomplete}, http errors ${r.httpErrors})` : ''),
           );
           await load.call('disconnect');
         } finally {
-          await server.stop();
+          await running.stop();
         }
       }
     }
@@ -60,23 +85,28 @@ export async function fanoutPart(ctx: PartContext): Promise<PartOutput> {
     await load.stop();
   }
 
-  const rate = (k: ServerKind) => median(results[k].map((r) => r.deliveriesPerSecond));
-  const cpu = (k: ServerKind) => median(results[k].map((r) => r.cpuPerDelivery));
+  const rate = (k: string) => median(results[k]!.map((r) => r.deliveriesPerSecond));
+  const cpu = (k: string) => median(results[k]!.map((r) => r.cpuPerDelivery));
   const ours = rate('ours');
   const bare = rate('bare');
   const ratio = ours / bare;
-  const lost = KINDS.reduce((n, k) => n + results[k].reduce((m, r) => m + r.incomplete + r.httpErrors, 0), 0);
+  const lost = rows.reduce((n, row) => n + results[row.key]!.reduce((m, r) => m + r.incomplete + r.httpErrors, 0), 0);
+  const cross = problem ? undefined : { ours: rate('ours-redis'), bare: rate('bare-redis') };
 
   const table = {
-    header: ['Server', 'Deliveries/s (median)', 'Rounds', 'Messages/s', 'Server CPU per delivery', 'vs bare Socket.IO'],
-    rows: KINDS.map((k) => [
-      SERVER_LABEL[k] + (k === 'ours' ? ' (ours)' : ''),
-      fmtInt(rate(k)),
-      results[k].map((r) => fmtInt(r.deliveriesPerSecond)).join(' / '),
-      fmtInt(median(results[k].map((r) => r.messagesPerSecond))),
-      `${cpu(k).toFixed(2)} µs`,
-      fmtRatio(rate(k) / bare),
-    ]),
+    header: ['Server', 'Deliveries/s (median)', 'Rounds', 'Messages/s', 'Server CPU per delivery', 'vs bare Socket.IO', 'vs one instance'],
+    rows: [
+      ...rows.map((row) => [
+        labelOf(row),
+        fmtInt(rate(row.key)),
+        results[row.key]!.map((r) => fmtInt(r.deliveriesPerSecond)).join(' / '),
+        fmtInt(median(results[row.key]!.map((r) => r.messagesPerSecond))),
+        `${cpu(row.key).toFixed(2)} µs`,
+        fmtRatio(rate(row.key) / rate(row.baseline!)),
+        row.single ? fmtRatio(rate(row.key) / rate(row.single)) : '',
+      ]),
+      ...(problem ? [[`${labelOf(ROWS[3]!)}`, '', '', '', '', '', `pending: ${problem}`]] : []),
+    ],
   };
   return {
     title: '1. Fan-out',
@@ -95,6 +125,11 @@ export async function fanoutPart(ctx: PartContext): Promise<PartOutput> {
         `that checks every message reached every subscriber (${lost === 0 ? 'none lost' : `**${lost} incomplete or refused**`}). ` +
         `The sender keeps at most ${plan.window} messages in flight (sent but not yet delivered everywhere). ${rounds} rounds, ` +
         'alternating between the servers; the median is reported.',
+      'Two instances on Redis: the pushes go to instance A and all the subscribers are connected to instance B, so every ' +
+        'message crosses Redis (ours: the default streams adapter, and the room history in Redis; the bare relay: ' +
+        '`@socket.io/redis-adapter`). "vs bare Socket.IO" compares each row with the bare relay in the same setup; "vs one ' +
+        'instance" with the same server alone. Server CPU per delivery counts both instances.' +
+        (cross ? ` Measured here: ours across Redis at ${fmtRatio(cross.ours / ours)} of ours alone, the bare relay at ${fmtRatio(cross.bare / bare)} of itself alone.` : ''),
       'Each server runs in a process of its own; the subscribers and the sender share another (bench/load/load-generator.ts), ' +
         'which speaks the Engine.IO/Socket.IO wire protocol directly over `ws` and only counts frames: a thousand full ' +
         '`socket.io-client`s would spend more CPU decoding a broadcast than the server spends sending it, and the benchmark would ' +
