@@ -13,6 +13,11 @@ import type { HistoryRequest, HistoryResult, Message } from '../protocol';
  * A room that has had no message yet has no position, so on connect the client asks for the
  * room's newest position (a one-message history read): without it, whatever is sent while the
  * first connection is down could not be recovered.
+ *
+ * With `onLiveGap`, a gap while connected is caught too: a live message whose offset skips
+ * ahead of the room's position (a broadcast lost between instances, e.g. a Redis pub/sub
+ * subscriber that reconnected) is held, and the room catches up from its position as after a
+ * reconnect.
  */
 
 /** Pages of history one room may fetch per reconnect before giving up (and reporting a gap). */
@@ -74,8 +79,13 @@ function hasPosition(m: Message): m is Message & RoomPosition {
 /** Offsets start at 1 in every history store, so 0 is "before the first message". */
 const BEFORE_FIRST = 0;
 
+export interface CatchUpOptions {
+  /** Called with the history request that fills a gap seen while connected (send it in the current round). */
+  onLiveGap?(request: HistoryRequest): void;
+}
+
 /** `rooms`: the rooms the connection joins (from its `room_ids`). */
-export function createCatchUp(rooms: readonly string[] = []): CatchUp {
+export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOptions = {}): CatchUp {
   const states = new Map<string, RoomState>();
   let round = 0;
   /** Newest server time seen in any room. */
@@ -129,6 +139,13 @@ export function createCatchUp(rooms: readonly string[] = []): CatchUp {
       const s = state(message.room_id);
       if (catching(s)) {
         s.held.push(message);
+        return [];
+      }
+      if (options.onLiveGap && s.mode === 'live' && s.epoch === message.epoch && s.offset !== undefined && message.offset > s.offset + 1) {
+        s.mode = 'position';
+        s.pages = 0;
+        s.held.push(message);
+        options.onLiveGap({ room_id: message.room_id, since: s.offset, epoch: s.epoch });
         return [];
       }
       return accept(s, message) ? [message] : [];

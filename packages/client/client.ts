@@ -67,7 +67,7 @@ export interface ClientOptions {
   queueSize?: number;
   /** How long `send` and history requests wait for the server's answer, in ms (default 10000). */
   ackTimeout?: number;
-  /** Ask for missed messages after a reconnect (default true). */
+  /** Fetch missed messages from room history: after a reconnect, and when a live message shows one was missed (default true). */
   catchUp?: boolean;
   /** Report browser info on connect (`clientInfo`; default true in a browser). */
   clientInfo?: boolean;
@@ -180,7 +180,10 @@ function start(url: string, o: ResolvedOptions): ImClient {
   let state: ClientState = 'connecting';
   let everConnected = false;
   const queue = createSendQueue<Pending>(o.queueSize);
-  const catchUp = createCatchUp(roomsOfUrl(url));
+  const catchUp = createCatchUp(
+    roomsOfUrl(url),
+    o.catchUp === false ? {} : { onLiveGap: (request) => fetchHistory(request, catchUp.round) },
+  );
   const pendingViews: PageView[] = [];
   const wantViews = o.pageViews ?? browser;
   const stopWatching = wantViews && browser ? watchNavigations((nav) => reportView(nav)) : undefined;

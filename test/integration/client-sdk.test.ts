@@ -9,6 +9,7 @@ import { notify, signedConnectUrl, signedNotifyBody } from '../../packages/clien
 import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
 import { createServer, type ImRelayServer } from '../../server/create-server';
 import { demoConfigInput, DEMO_SOURCES, type ServerConfigInput } from '../../server/config';
+import { roomKey } from '../../server/rooms';
 import { postForm, signedNotify } from '../helpers/notify';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
@@ -196,6 +197,32 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(r1.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(b.received.filter((m) => m.room_id === 'r2').map((m) => m.data)).toEqual(['before', 'missed r2']);
     expect(gaps).toEqual([]);
+  });
+
+  it('a message lost while connected (its broadcast never came) is read from history when the next one shows the gap', async () => {
+    const s = await server();
+    const gaps: string[] = [];
+    const b = open(s.url, 'r1', { onGap: (room) => gaps.push(room) }, '2');
+    await connected(b.client);
+    await postForm(s.url, signedNotify('r1', 'first'));
+    await until(() => b.received.length === 1);
+    // What a lost broadcast leaves behind (a Redis pub/sub subscriber that reconnected, say):
+    // the messages are in the room's history, and no client got them.
+    for (const n of [1, 2]) await s.cluster.historyStore.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: `lost ${n}`, ts: Date.now() });
+    await postForm(s.url, signedNotify('r1', 'next'));
+    await until(() => b.received.length === 4, 5000, 'the lost messages and the next one');
+    expect(b.received.map((m) => m.data)).toEqual(['first', 'lost 1', 'lost 2', 'next']);
+    expect(b.received.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
+    expect(b.connects()).toBe(1);
+    expect(gaps).toEqual([]);
+    // With catch-up off the SDK hands over what arrives, as before.
+    const plain = open(s.url, 'r1', { catchUp: false }, '3');
+    await connected(plain.client);
+    await s.cluster.historyStore.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: 'lost 3', ts: Date.now() });
+    await postForm(s.url, signedNotify('r1', 'last'));
+    await until(() => plain.received.length === 1 && b.received.length === 6);
+    expect(plain.received.map((m) => m.data)).toEqual(['last']);
+    expect(b.received.slice(4).map((m) => m.data)).toEqual(['lost 3', 'last']);
   });
 
   it('catches up even when the reconnect flush uses up the per-connection event rate (history reads are retried)', async () => {

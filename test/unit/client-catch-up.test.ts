@@ -44,6 +44,46 @@ describe('catch-up: live messages', () => {
   });
 });
 
+describe('catch-up: a gap while connected', () => {
+  it('holds a message that skips offsets, asks for what came between, and delivers it all in order', () => {
+    const asked: unknown[] = [];
+    const c = createCatchUp(['r1', 'r2'], { onLiveGap: (r) => asked.push(r) });
+    expect(data(c.receive(msg('r1', 1)))).toEqual(['r1#1']);
+    expect(c.receive(msg('r1', 4))).toEqual([]);
+    expect(asked).toEqual([{ room_id: 'r1', since: 1, epoch: 'e1' }]);
+    // Other rooms stay live; later messages of the room wait behind the gap.
+    expect(data(c.receive(msg('r2', 9)))).toEqual(['r2#9']);
+    expect(c.receive(msg('r1', 5))).toEqual([]);
+    const step = c.page(result('r1', [msg('r1', 2), msg('r1', 3), msg('r1', 4)]), c.round);
+    expect(step.next).toEqual({ room_id: 'r1', since: 4, epoch: 'e1' });
+    expect(data(step.deliver)).toEqual(['r1#2', 'r1#3', 'r1#4']);
+    const end = c.page(result('r1', []), c.round);
+    expect(data(end.deliver)).toEqual(['r1#5']);
+    expect(end.gap).toBe(false);
+    expect(data(c.receive(msg('r1', 6)))).toEqual(['r1#6']);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('does nothing of the kind without onLiveGap, for a new epoch, or before the room has a position', () => {
+    const plain = createCatchUp(['r1']);
+    plain.receive(msg('r1', 1));
+    expect(data(plain.receive(msg('r1', 5)))).toEqual(['r1#5']);
+
+    const asked: unknown[] = [];
+    const c = createCatchUp(['r1'], { onLiveGap: (r) => asked.push(r) });
+    expect(data(c.receive(msg('r1', 7)))).toEqual(['r1#7']);
+    expect(data(c.receive(msg('r1', 2, 'e2')))).toEqual(['r1#2']);
+    expect(asked).toEqual([]);
+  });
+
+  it('a refused history read releases the held messages', () => {
+    const c = createCatchUp(['r1'], { onLiveGap: () => {} });
+    c.receive(msg('r1', 1));
+    expect(c.receive(msg('r1', 3))).toEqual([]);
+    expect(data(c.abandon('r1', c.round))).toEqual(['r1#3']);
+  });
+});
+
 describe('catch-up: after a reconnect', () => {
   it('asks from the last position of each room and delivers what was missed, then the held live ones', () => {
     const c = createCatchUp(['r1', 'r2']);
