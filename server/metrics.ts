@@ -24,7 +24,10 @@ export interface ServerMetrics {
   adapterErrors: Counter<'connection'>;
   /** im_redis_up{connection}: 1 while that Redis connection is ready. */
   redisUp: Gauge<'connection'>;
-  /** Counts the socket's outgoing `newMsg` packets in `deliveries`. */
+  /**
+   * Counts the socket's outgoing `newMsg` packets in `deliveries`: one per packet written to
+   * the socket, whether the broadcast started here or came from another instance.
+   */
   trackSocket(socket: Socket): void;
 }
 
@@ -61,6 +64,19 @@ export function createMetrics(io: ImServer): ServerMetrics {
   });
 
   const deliveries = new Counter({ name: 'im_deliveries_total', help: 'newMsg packets written to sockets of this instance', registers });
+
+  /**
+   * Socket.IO calls `notifyOutgoingListeners(packet)` on each socket for every packet it sends
+   * it: a room broadcast (local, or received from another instance through the adapter) or an
+   * emit on the socket itself. One function per server, set as an own property of each socket
+   * (no listener, closure or array per connection); the prototype's still runs onAnyOutgoing
+   * listeners. Counted for one packet per socket, so a socket in several rooms of a broadcast
+   * counts once, as it receives once.
+   */
+  function countingNotify(this: Socket, packet: { data?: unknown[] }): void {
+    if (packet.data?.[0] === 'newMsg') deliveries.inc();
+    (Object.getPrototypeOf(this) as { notifyOutgoingListeners(p: unknown): void }).notifyOutgoingListeners.call(this, packet);
+  }
 
   return {
     registry,
@@ -100,9 +116,14 @@ export function createMetrics(io: ImServer): ServerMetrics {
       aggregator: 'min',
     }),
     trackSocket(socket) {
-      socket.onAnyOutgoing((event: string) => {
-        if (event === 'newMsg') deliveries.inc();
-      });
+      const s = socket as unknown as { notifyOutgoingListeners?: unknown };
+      if (typeof s.notifyOutgoingListeners === 'function') s.notifyOutgoingListeners = countingNotify;
+      else {
+        // A Socket.IO without that hook: a listener per socket, as before.
+        socket.onAnyOutgoing((event: string) => {
+          if (event === 'newMsg') deliveries.inc();
+        });
+      }
     },
   };
 }

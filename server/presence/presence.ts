@@ -169,97 +169,133 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
   // The first heartbeat goes out before any connection can be registered.
   void runTick(true);
 
-  function attach(socket: ImSocket): void {
+  // Nothing per connection but what the store keeps: the handlers below are shared by every
+  // socket (`this` is the socket); a connection's record is made from socket.data when it is
+  // written, and the token bucket and browser/page info exist once a client sends them.
+  const buckets = new WeakMap<ImSocket, TokenBucket>();
+  /** What clientInfo/pageView added to a connection's record (client, page), in the order they came. */
+  const extras = new WeakMap<ImSocket, Pick<PresenceConnection, 'client' | 'page'>>();
+
+  function recordOf(socket: ImSocket): PresenceConnection {
     const d = socket.data;
-    const source = d.source;
-    if (d.publishRooms) {
-      // A hook connection is not a user: answer tracking events instead of leaving acks hanging.
-      const refuse = (...args: unknown[]) =>
-        guarded(ctx, socket, splitAck(args).ack, async () => {
-          throw new ImError('FORBIDDEN', 'a publish-only hook connection has no presence');
-        });
-      socket.on('clientInfo', refuse);
-      socket.on('pageView', refuse);
-      return;
-    }
-    const record: PresenceConnection = {
+    return {
       sid: socket.id,
       instance: ctx.instanceId,
-      source,
+      source: d.source,
       userid: d.userid,
       username: d.username,
       ext_info: d.extInfo,
-      rooms: [...d.rooms],
+      // Never changed after the handshake: shared with socket.data, not copied.
+      rooms: d.rooms,
       since: d.connectedAt,
+      ...extras.get(socket),
     };
-    const grace = config.sources[source]?.presence?.graceMs ?? DEFAULT_GRACE_MS;
-    const bucket = new TokenBucket(TRACKING_RATE, TRACKING_BURST, ctx.now);
-    let gone = false;
-    // One connection id's store operations run in order (add, updates, remove), also across a
-    // recovered session that comes back with the same id before its old remove has finished.
-    const enqueue = <T>(fn: () => Promise<T>): Promise<T> => {
-      const p = (chains.get(record.sid) ?? Promise.resolve()).then(fn);
-      const settled = track(p).catch(() => undefined);
-      chains.set(record.sid, settled);
-      void settled.then(() => {
-        if (chains.get(record.sid) === settled) chains.delete(record.sid);
-      });
-      return p;
-    };
+  }
 
-    enqueue(async () => {
+  function extrasOf(socket: ImSocket): Pick<PresenceConnection, 'client' | 'page'> {
+    let e = extras.get(socket);
+    if (!e) {
+      e = {};
+      extras.set(socket, e);
+    }
+    return e;
+  }
+
+  // One connection id's store operations run in order (add, updates, remove), also across a
+  // recovered session that comes back with the same id before its old remove has finished.
+  function enqueue<T>(sid: string, fn: () => Promise<T>): Promise<T> {
+    const p = (chains.get(sid) ?? Promise.resolve()).then(fn);
+    const settled = track(p).catch(() => undefined);
+    chains.set(sid, settled);
+    void settled.then(() => {
+      if (chains.get(sid) === settled) chains.delete(sid);
+    });
+    return p;
+  }
+
+  function limited(socket: ImSocket): void {
+    let bucket = buckets.get(socket);
+    if (!bucket) {
+      bucket = new TokenBucket(TRACKING_RATE, TRACKING_BURST, ctx.now);
+      buckets.set(socket, bucket);
+    }
+    if (!bucket.take()) throw new ImError('RATE_LIMITED', `more than ${TRACKING_RATE} tracking events per second; slow down`);
+  }
+
+  // A hook connection is not a user: answer tracking events instead of leaving acks hanging.
+  function refuseTracking(this: ImSocket, ...args: unknown[]): void {
+    guarded(ctx, this, splitAck(args).ack, async () => {
+      throw new ImError('FORBIDDEN', 'a publish-only hook connection has no presence');
+    });
+  }
+
+  function onClientInfo(this: ImSocket, ...args: unknown[]): void {
+    const socket = this;
+    const { ack, values: [info] } = splitAck(args);
+    guarded(ctx, socket, ack, async () => {
+      limited(socket);
+      const parsed = clientInfoSchema.safeParse(info);
+      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `clientInfo: ${zodMessage(parsed.error)}`);
+      if (!socket.connected) return;
+      const e = extrasOf(socket);
+      e.client = parsed.data;
+      e.page ??= { url: parsed.data.url, title: parsed.data.title, at: ctx.now() };
+      const snapshot = recordOf(socket);
+      await enqueue(snapshot.sid, () => store.update(snapshot));
+      broadcast({ type: 'update', source: snapshot.source, connection: snapshot });
+    });
+  }
+
+  function onPageView(this: ImSocket, ...args: unknown[]): void {
+    const socket = this;
+    const { ack, values: [view] } = splitAck(args);
+    guarded(ctx, socket, ack, async () => {
+      limited(socket);
+      const parsed = pageViewSchema.safeParse(view);
+      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `pageView: ${zodMessage(parsed.error)}`);
+      if (!socket.connected) return;
+      const at = ctx.now();
+      const { source, userid } = socket.data;
+      const stored: PageViewRecord = { ...parsed.data, userid, at };
+      extrasOf(socket).page = { url: parsed.data.url, title: parsed.data.title, at };
+      const snapshot = recordOf(socket);
+      await enqueue(snapshot.sid, async () => {
+        await store.update(snapshot);
+        await store.addPageView(source, stored);
+      });
+      broadcast({ type: 'pageview', source, view: stored, sid: snapshot.sid });
+    });
+  }
+
+  function onDisconnect(this: ImSocket): void {
+    const { id: sid } = this;
+    const { source, userid } = this.data;
+    const grace = config.sources[source]?.presence?.graceMs ?? DEFAULT_GRACE_MS;
+    enqueue(sid, async () => {
+      const removed = await store.remove(source, sid, grace);
+      broadcast({ type: 'disconnect', source, sid, userid, instance: ctx.instanceId, at: ctx.now() });
+      if (removed?.connections === 0) checkLeavesAfter(source, grace);
+    }).catch((err: unknown) => logger.error({ err, source }, 'presence: removing a connection failed'));
+  }
+
+  function attach(socket: ImSocket): void {
+    if (socket.data.publishRooms) {
+      socket.on('clientInfo', refuseTracking);
+      socket.on('pageView', refuseTracking);
+      return;
+    }
+    const record = recordOf(socket);
+    const { source } = record;
+    enqueue(record.sid, async () => {
       const added = await store.add({ ...record });
       broadcast({ type: 'connect', source, connection: { ...record } });
       if (added.joined) signal('user_join', source, record.userid, record.username);
       await store.markSeen(source, utcDate(ctx.now()), record.userid, record.username);
     }).catch((err: unknown) => logger.error({ err, source }, 'presence: registering a connection failed'));
 
-    const limited = () => {
-      if (!bucket.take()) throw new ImError('RATE_LIMITED', `more than ${TRACKING_RATE} tracking events per second; slow down`);
-    };
-
-    socket.on('clientInfo', (...args: unknown[]) => {
-      const { ack, values: [info] } = splitAck(args);
-      guarded(ctx, socket, ack, async () => {
-        limited();
-        const parsed = clientInfoSchema.safeParse(info);
-        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `clientInfo: ${zodMessage(parsed.error)}`);
-        if (gone) return;
-        record.client = parsed.data;
-        record.page ??= { url: parsed.data.url, title: parsed.data.title, at: ctx.now() };
-        const snapshot = { ...record };
-        await enqueue(() => store.update(snapshot));
-        broadcast({ type: 'update', source, connection: snapshot });
-      });
-    });
-
-    socket.on('pageView', (...args: unknown[]) => {
-      const { ack, values: [view] } = splitAck(args);
-      guarded(ctx, socket, ack, async () => {
-        limited();
-        const parsed = pageViewSchema.safeParse(view);
-        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `pageView: ${zodMessage(parsed.error)}`);
-        if (gone) return;
-        const at = ctx.now();
-        const stored: PageViewRecord = { ...parsed.data, userid: record.userid, at };
-        record.page = { url: parsed.data.url, title: parsed.data.title, at };
-        const snapshot = { ...record };
-        await enqueue(async () => {
-          await store.update(snapshot);
-          await store.addPageView(source, stored);
-        });
-        broadcast({ type: 'pageview', source, view: stored, sid: record.sid });
-      });
-    });
-
-    socket.on('disconnect', () => {
-      gone = true;
-      enqueue(async () => {
-        const removed = await store.remove(source, record.sid, grace);
-        broadcast({ type: 'disconnect', source, sid: record.sid, userid: record.userid, instance: ctx.instanceId, at: ctx.now() });
-        if (removed?.connections === 0) checkLeavesAfter(source, grace);
-      }).catch((err: unknown) => logger.error({ err, source }, 'presence: removing a connection failed'));
-    });
+    socket.on('clientInfo', onClientInfo);
+    socket.on('pageView', onPageView);
+    socket.on('disconnect', onDisconnect);
   }
 
   return {

@@ -29,31 +29,36 @@ export function trackConnection(ctx: ServerContext, socket: Socket): void {
   }
 }
 
-/**
- * Runs before every event a client sends: the message rates (per connection, and for publishing
- * events per IP and per source), then refuses unknown events that ask for an ack, so no client
- * waits for an answer that never comes. Events of one socket stay in order (one promise chain).
- */
-export function guardSocket(ctx: ServerContext, socket: Socket): void {
-  const rates = ctx.config.rateLimits;
-  const { source } = socket.data;
-  const sourceRate = ctx.config.sources[source]?.maxMessagesPerSecond ?? rates.perSource;
-  const ip = socket.data.ip ?? 'unknown';
-  let chain: Promise<void> = Promise.resolve();
+type Middleware = (packet: unknown[], next: (err?: Error) => void) => void;
 
-  const check = async (event: unknown) => {
+const guardsByServer = new WeakMap<ServerContext, (this: Socket, packet: unknown[], next: (err?: Error) => void) => void>();
+
+/**
+ * The guard of one server, shared by its sockets (`this` is the socket). The promise chain
+ * that keeps a socket's events in order exists only while that socket has events in flight:
+ * idle connections, most of them, keep nothing here.
+ */
+function guardFor(ctx: ServerContext) {
+  let guard = guardsByServer.get(ctx);
+  if (guard) return guard;
+  const rates = ctx.config.rateLimits;
+  const chains = new WeakMap<Socket, Promise<void>>();
+
+  const check = async (socket: Socket, event: unknown) => {
     await ctx.security.rates.consume('connection', socket.id, rates.perConnection);
     if (typeof event === 'string' && PUBLISHING_EVENTS.has(event)) {
-      await ctx.security.rates.consume('ip', ip, rates.perIp);
-      await ctx.security.rates.consume('source', source, sourceRate);
+      const { source } = socket.data as { source: string; ip?: string };
+      await ctx.security.rates.consume('ip', socket.data.ip ?? 'unknown', rates.perIp);
+      await ctx.security.rates.consume('source', source, ctx.config.sources[source]?.maxMessagesPerSecond ?? rates.perSource);
     }
   };
 
-  socket.use((packet, next) => {
-    const last = packet[packet.length - 1] as unknown;
+  guard = function guardPacket(this: Socket, packet: unknown[], next: (err?: Error) => void): void {
+    const socket = this;
+    const last = packet[packet.length - 1];
     const ack = typeof last === 'function' ? (last as (r: AckResult) => void) : undefined;
     // A packet with an ack id and no data (`2<id>`) arrives as [ack]: it has no event name.
-    const event = ack && packet.length === 1 ? undefined : (packet[0] as unknown);
+    const event = ack && packet.length === 1 ? undefined : packet[0];
     const proceed = () => {
       if (event === undefined) {
         if (ack) refuse(socket, ack, new ImError('INVALID_PARAMETER', 'a packet needs an event name'));
@@ -69,9 +74,26 @@ export function guardSocket(ctx: ServerContext, socket: Socket): void {
       if (!(err instanceof ImError)) ctx.logger.error({ err, socket: socket.id }, 'socket guard failed');
       refuse(socket, ack, err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error'));
     };
-    chain = chain
-      .then(() => check(event))
+    const chain = (chains.get(socket) ?? Promise.resolve())
+      .then(() => check(socket, event))
       .then(proceed, fail)
-      .catch((err: unknown) => ctx.logger.error({ err, socket: socket.id }, 'socket guard failed'));
-  });
+      .catch((err: unknown) => ctx.logger.error({ err, socket: socket.id }, 'socket guard failed'))
+      .then(() => {
+        // The last event in flight: the socket is idle again.
+        if (chains.get(socket) === chain) chains.delete(socket);
+      });
+    chains.set(socket, chain);
+  };
+  guardsByServer.set(ctx, guard);
+  return guard;
+}
+
+/**
+ * Runs before every event a client sends: the message rates (per connection, and for publishing
+ * events per IP and per source), then refuses unknown events that ask for an ack, so no client
+ * waits for an answer that never comes. Events of one socket stay in order (one promise chain).
+ */
+export function guardSocket(ctx: ServerContext, socket: Socket): void {
+  // Socket.IO calls a middleware without the socket as `this`: bind the shared one.
+  socket.use(guardFor(ctx).bind(socket) as Middleware);
 }

@@ -88,76 +88,123 @@ export function splitAck(args: unknown[]): { ack: Ack<any> | undefined; values: 
   return typeof last === 'function' ? { ack: last as Ack<any>, values: args.slice(0, -1) } : { ack: undefined, values: args };
 }
 
-export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
-  const { source, publishRooms } = socket.data;
-  const hookCfg = ctx.config.sources[source]!.hook;
+/** The event handlers of one server: shared by all its sockets, which they read from `this`. */
+interface SocketHandlers {
+  postMsg(this: ImSocket, ...args: unknown[]): void;
+  postLogs(this: ImSocket, ...args: unknown[]): void;
+  history(this: ImSocket, ...args: unknown[]): void;
+  quit(this: ImSocket): void;
+}
+
+const handlersByServer = new WeakMap<ServerContext, SocketHandlers>();
+
+/**
+ * Idle connections are most of what a relay holds, so nothing here is per connection: one set
+ * of handlers per server (Socket.IO calls a listener with `this` = the socket), and the token
+ * bucket of a publish-only hook is made on its first postLogs.
+ */
+function handlersFor(ctx: ServerContext): SocketHandlers {
+  let handlers = handlersByServer.get(ctx);
+  if (handlers) return handlers;
+
+  // Publish-only hooks are unsigned: their rate is limited per connection.
+  const hookBuckets = new WeakMap<ImSocket, TokenBucket>();
+  const hookBucket = (socket: ImSocket): TokenBucket => {
+    let bucket = hookBuckets.get(socket);
+    if (!bucket) {
+      const rate = ctx.config.sources[socket.data.source]!.hook.maxEntriesPerSecond;
+      bucket = new TokenBucket(rate, Math.max(rate, 100), ctx.now);
+      hookBuckets.set(socket, bucket);
+    }
+    return bucket;
+  };
+
   // The source's `rights.post` (server/security/rights.ts); `{userid}` counts only when signed strongly.
-  const checkPostRights = (rooms: string[]) =>
+  const checkPostRights = (socket: ImSocket, rooms: string[]) => {
+    const d = socket.data;
     checkRooms(
-      ctx.config.sources[source]!.rights.post,
+      ctx.config.sources[d.source]!.rights.post,
       rooms,
-      { userid: socket.data.userid, userBound: socket.data.signedWith === 'strong', joined: socket.data.rooms },
+      { userid: d.userid, userBound: d.signedWith === 'strong', joined: d.rooms },
       'post to',
-      source,
+      d.source,
     );
-  socket.join(socket.data.rooms.map((r) => roomKey(source, r)));
-  // Publish-only hooks are unsigned: limit their rate per connection.
-  const bucket = publishRooms ? new TokenBucket(hookCfg.maxEntriesPerSecond, Math.max(hookCfg.maxEntriesPerSecond, 100), ctx.now) : undefined;
+  };
 
-  socket.on('postMsg', (...args: unknown[]) => {
-    // Old clients call postMsg(data, room_ids) with no ack; new ones may pass fewer arguments.
-    const { ack, values: [data, roomIds] } = splitAck(args);
-    guarded(ctx, socket, ack, async () => {
-      if (publishRooms) throw new ImError('FORBIDDEN', 'a publish-only hook connection may only send log entries (postLogs)');
-      if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
-      if (data === undefined || data === null || data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
-      const rooms = targetRooms(ctx, roomIds);
-      checkPostRights(rooms);
-      checkSize(ctx, data, 'data');
-      await ctx.relay.publish(source, rooms, data);
-    });
-  });
+  handlers = {
+    postMsg(...args) {
+      const socket = this;
+      const { source, publishRooms } = socket.data;
+      // Old clients call postMsg(data, room_ids) with no ack; new ones may pass fewer arguments.
+      const { ack, values: [data, roomIds] } = splitAck(args);
+      guarded(ctx, socket, ack, async () => {
+        if (publishRooms) throw new ImError('FORBIDDEN', 'a publish-only hook connection may only send log entries (postLogs)');
+        if (!ctx.config.sources[source]?.clientPost) throw new ImError('FORBIDDEN', `clients of source ${source} may not post`);
+        if (data === undefined || data === null || data === '') throw new ImError('DATA_REQUIRED', LEGACY_MESSAGES.dataRequired);
+        const rooms = targetRooms(ctx, roomIds);
+        checkPostRights(socket, rooms);
+        checkSize(ctx, data, 'data');
+        await ctx.relay.publish(source, rooms, data);
+      });
+    },
 
-  socket.on('postLogs', (...args: unknown[]) => {
-    const { ack, values: [entries, roomIds] } = splitAck(args);
-    guarded(ctx, socket, ack, async () => {
-      const parsed = logEntriesSchema.safeParse(entries);
-      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
-      const rooms = targetRooms(ctx, roomIds);
-      if (publishRooms) {
-        const outside = rooms.filter((r) => !publishRooms.includes(r));
-        if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
-        // Unsigned hooks have a size limit of their own, never above the server's.
-        const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
-        for (const entry of parsed.data) checkSize(ctx, entry, 'log entry', maxBytes);
-        if (!bucket!.take(parsed.data.length)) {
-          throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
+    postLogs(...args) {
+      const socket = this;
+      const { source, publishRooms } = socket.data;
+      const { ack, values: [entries, roomIds] } = splitAck(args);
+      guarded(ctx, socket, ack, async () => {
+        const parsed = logEntriesSchema.safeParse(entries);
+        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
+        const rooms = targetRooms(ctx, roomIds);
+        if (publishRooms) {
+          const hookCfg = ctx.config.sources[source]!.hook;
+          const outside = rooms.filter((r) => !publishRooms.includes(r));
+          if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
+          // Unsigned hooks have a size limit of their own, never above the server's.
+          const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
+          for (const entry of parsed.data) checkSize(ctx, entry, 'log entry', maxBytes);
+          if (!hookBucket(socket).take(parsed.data.length)) {
+            throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
+          }
+        } else {
+          checkPostRights(socket, rooms);
+          for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
         }
-      } else {
-        checkPostRights(rooms);
-        for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
-      }
-      for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
-    });
-  });
+        for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
+      });
+    },
 
-  socket.on('history', (...args: unknown[]) => {
-    const { ack, values: [request] } = splitAck(args);
-    guarded<HistoryResult>(ctx, socket, ack, async () => {
-      const parsed = historyRequestSchema.safeParse(request);
-      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
-      if (!socket.data.canRead || !socket.data.rooms.includes(parsed.data.room_id)) {
-        throw new ImError('FORBIDDEN', `not a reader of room ${parsed.data.room_id}`);
-      }
-      return ctx.relay.history(source, parsed.data);
-    });
-  });
+    history(...args) {
+      const socket = this;
+      const { ack, values: [request] } = splitAck(args);
+      guarded<HistoryResult>(ctx, socket, ack, async () => {
+        const parsed = historyRequestSchema.safeParse(request);
+        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
+        if (!socket.data.canRead || !socket.data.rooms.includes(parsed.data.room_id)) {
+          throw new ImError('FORBIDDEN', `not a reader of room ${parsed.data.room_id}`);
+        }
+        return ctx.relay.history(socket.data.source, parsed.data);
+      });
+    },
 
-  socket.on('disconnect', () => {
-    if (!socket.data.watchQuit) return;
-    const { username } = socket.data;
-    ctx.relay
-      .publish(source, socket.data.rooms, { username, key: 'user_quit', msg: `${username}退出群聊` })
-      .catch((err: unknown) => ctx.logger.error({ err }, 'quit message failed'));
-  });
+    quit() {
+      const { source, username, rooms, watchQuit } = this.data;
+      if (!watchQuit) return;
+      ctx.relay
+        .publish(source, rooms, { username, key: 'user_quit', msg: `${username}退出群聊` })
+        .catch((err: unknown) => ctx.logger.error({ err }, 'quit message failed'));
+    },
+  };
+  handlersByServer.set(ctx, handlers);
+  return handlers;
+}
+
+export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
+  const handlers = handlersFor(ctx);
+  socket.join(socket.data.rooms.map((r) => roomKey(socket.data.source, r)));
+  socket.on('postMsg', handlers.postMsg);
+  socket.on('postLogs', handlers.postLogs);
+  socket.on('history', handlers.history);
+  // Nothing else turns watchQuit on later (socket-guard.ts may turn it off before this runs).
+  if (socket.data.watchQuit) socket.on('disconnect', handlers.quit);
 }
