@@ -12,6 +12,7 @@ import {
 import type { ServerContext } from '../context';
 import { guarded, splitAck, zodMessage, type ImSocket } from '../socket/handlers';
 import { TokenBucket } from '../socket/rate-limit';
+import { defineSocketEvent } from '../socket/socket-events';
 import { summarize, type OnlineSummary } from './aggregate';
 import { createMemoryPresenceStore } from './memory-presence-store';
 import { utcDate, type PresenceStore, type TickResult } from './presence-store';
@@ -278,12 +279,12 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
     }).catch((err: unknown) => logger.error({ err, source }, 'presence: removing a connection failed'));
   }
 
+  // Added to a socket on its first event of each kind (socket/socket-events.ts): idle sockets hold none.
+  defineSocketEvent(ctx, 'clientInfo', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onClientInfo));
+  defineSocketEvent(ctx, 'pageView', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onPageView));
+
   function attach(socket: ImSocket): void {
-    if (socket.data.publishRooms) {
-      socket.on('clientInfo', refuseTracking);
-      socket.on('pageView', refuseTracking);
-      return;
-    }
+    if (socket.data.publishRooms) return;
     const record = recordOf(socket);
     const { source } = record;
     enqueue(record.sid, async () => {
@@ -293,8 +294,6 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
       await store.markSeen(source, utcDate(ctx.now()), record.userid, record.username);
     }).catch((err: unknown) => logger.error({ err, source }, 'presence: registering a connection failed'));
 
-    socket.on('clientInfo', onClientInfo);
-    socket.on('pageView', onPageView);
     socket.on('disconnect', onDisconnect);
   }
 

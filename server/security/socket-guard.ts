@@ -1,7 +1,8 @@
-import type { Socket } from 'socket.io';
+import { Socket as SocketClass, type Socket } from 'socket.io';
 import { ImError, type AckResult } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import { connectionUserKey } from '../socket/auth';
+import { ensureListener } from '../socket/socket-events';
 
 /** Events that publish messages: they count against the per-IP and per-source rates. */
 const PUBLISHING_EVENTS = new Set(['postMsg', 'postLogs']);
@@ -29,32 +30,42 @@ export function trackConnection(ctx: ServerContext, socket: Socket): void {
   }
 }
 
-type Middleware = (packet: unknown[], next: (err?: Error) => void) => void;
+type Next = () => void;
+type Guard = (socket: Socket, packet: unknown[], next: Next) => void;
+type Dispatch = (this: Socket, packet: unknown[]) => void;
 
-const guardsByServer = new WeakMap<ServerContext, (this: Socket, packet: unknown[], next: (err?: Error) => void) => void>();
+interface ServerGuard {
+  guard: Guard;
+  /** Set as the own `dispatch` of each socket (see guardSocket). */
+  dispatch: Dispatch;
+}
+
+const guardsByServer = new WeakMap<ServerContext, ServerGuard>();
+
+/** Socket.IO's own dispatch (runs the socket's middlewares, then emits to its listeners). */
+const socketDispatch = (SocketClass.prototype as unknown as { dispatch?: Dispatch }).dispatch;
 
 /**
- * The guard of one server, shared by its sockets (`this` is the socket). The promise chain
- * that keeps a socket's events in order exists only while that socket has events in flight:
- * idle connections, most of them, keep nothing here.
+ * The guard of one server, shared by its sockets. The promise chain that keeps a socket's
+ * events in order exists only while that socket has events in flight: idle connections, most
+ * of them, keep nothing here.
  */
-function guardFor(ctx: ServerContext) {
-  let guard = guardsByServer.get(ctx);
-  if (guard) return guard;
+function guardFor(ctx: ServerContext): ServerGuard {
+  let found = guardsByServer.get(ctx);
+  if (found) return found;
   const rates = ctx.config.rateLimits;
   const chains = new WeakMap<Socket, Promise<void>>();
 
   const check = async (socket: Socket, event: unknown) => {
     await ctx.security.rates.consume('connection', socket.id, rates.perConnection);
     if (typeof event === 'string' && PUBLISHING_EVENTS.has(event)) {
-      const { source } = socket.data as { source: string; ip?: string };
-      await ctx.security.rates.consume('ip', socket.data.ip ?? 'unknown', rates.perIp);
+      const { source, ip } = socket.data as { source: string; ip?: string };
+      await ctx.security.rates.consume('ip', ip ?? 'unknown', rates.perIp);
       await ctx.security.rates.consume('source', source, ctx.config.sources[source]?.maxMessagesPerSecond ?? rates.perSource);
     }
   };
 
-  guard = function guardPacket(this: Socket, packet: unknown[], next: (err?: Error) => void): void {
-    const socket = this;
+  const guard: Guard = (socket, packet, next) => {
     const last = packet[packet.length - 1];
     const ack = typeof last === 'function' ? (last as (r: AckResult) => void) : undefined;
     // A packet with an ack id and no data (`2<id>`) arrives as [ack]: it has no event name.
@@ -64,7 +75,8 @@ function guardFor(ctx: ServerContext) {
         if (ack) refuse(socket, ack, new ImError('INVALID_PARAMETER', 'a packet needs an event name'));
         return;
       }
-      if (typeof event !== 'string' || socket.listeners(event).length === 0) {
+      // Handlers are added on a socket's first event of each kind (server/socket/socket-events.ts).
+      if (typeof event !== 'string' || !ensureListener(ctx, socket, event)) {
         if (ack) refuse(socket, ack, new ImError('NOT_FOUND', `unknown event ${JSON.stringify(String(event)).slice(0, 80)}`));
         return;
       }
@@ -84,16 +96,30 @@ function guardFor(ctx: ServerContext) {
       });
     chains.set(socket, chain);
   };
-  guardsByServer.set(ctx, guard);
-  return guard;
+
+  // Runs first for every event of the socket, before the middlewares of socket.use (if any).
+  const dispatch: Dispatch = function (this: Socket, packet: unknown[]) {
+    guard(this, packet, () => socketDispatch!.call(this, packet));
+  };
+  found = { guard, dispatch };
+  guardsByServer.set(ctx, found);
+  return found;
 }
 
 /**
  * Runs before every event a client sends: the message rates (per connection, and for publishing
  * events per IP and per source), then refuses unknown events that ask for an ack, so no client
  * waits for an answer that never comes. Events of one socket stay in order (one promise chain).
+ *
+ * Nothing per socket but one own property: Socket.IO's `dispatch` (which every incoming event
+ * goes through) is replaced by the server's shared guarded one. A Socket.IO without it gets a
+ * `socket.use` middleware instead (a closure and a middleware array per socket).
  */
 export function guardSocket(ctx: ServerContext, socket: Socket): void {
-  // Socket.IO calls a middleware without the socket as `this`: bind the shared one.
-  socket.use(guardFor(ctx).bind(socket) as Middleware);
+  const { guard, dispatch } = guardFor(ctx);
+  if (typeof socketDispatch === 'function' && (socket as unknown as { dispatch?: unknown }).dispatch === socketDispatch) {
+    (socket as unknown as { dispatch: Dispatch }).dispatch = dispatch;
+  } else {
+    socket.use((packet, next) => guard(socket, packet, next));
+  }
 }

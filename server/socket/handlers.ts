@@ -16,6 +16,7 @@ import type { Socket } from 'socket.io';
 import { roomList, type ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
+import { defineSocketEvent } from './socket-events';
 import { checkRooms } from '../security/rights';
 
 export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -200,11 +201,14 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
 }
 
 export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
-  const handlers = handlersFor(ctx);
+  if (!handlersByServer.has(ctx)) {
+    const handlers = handlersFor(ctx);
+    // Added to a socket on its first event of each kind (socket-events.ts): idle sockets hold none.
+    defineSocketEvent(ctx, 'postMsg', () => handlers.postMsg);
+    defineSocketEvent(ctx, 'postLogs', () => handlers.postLogs);
+    defineSocketEvent(ctx, 'history', () => handlers.history);
+  }
   socket.join(socket.data.rooms.map((r) => roomKey(socket.data.source, r)));
-  socket.on('postMsg', handlers.postMsg);
-  socket.on('postLogs', handlers.postLogs);
-  socket.on('history', handlers.history);
   // Nothing else turns watchQuit on later (socket-guard.ts may turn it off before this runs).
-  if (socket.data.watchQuit) socket.on('disconnect', handlers.quit);
+  if (socket.data.watchQuit) socket.on('disconnect', handlersFor(ctx).quit);
 }
