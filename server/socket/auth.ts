@@ -72,7 +72,9 @@ export async function authenticateHandshake(ctx: ServerContext, query: Query, me
     source,
     userid: userid.slice(0, 256),
     username: username.slice(0, 256),
-    rooms,
+    // An exact-size copy: the list was built by pushing (room for 17 before it grows), and it
+    // stays with the connection for its whole life.
+    rooms: rooms.slice(),
     extInfo,
     watchQuit: singleField(q.watch_quit, 'watch_quit') === '1',
     connectedAt: ctx.now(),
