@@ -16,7 +16,6 @@ import type { ServerContext } from './context';
 import { errorHandler, sendError } from './http/error-handler';
 import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
-import { trackConnections } from './http/connections';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
 import { probesRouter } from './http/probes';
@@ -103,7 +102,6 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
   coalesceWrites(io);
-  const connections = trackConnections(httpServer);
 
   const metrics = createMetrics(io);
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
@@ -202,11 +200,17 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       // Stop accepting new connections; keep the open ones until their requests finish.
       httpServer.close();
       if (inflight > 0) await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), deadline]);
-      // Resolves once every connection has ended (see http/connections.ts).
+      // Node's close() waits for every connection to end, even one a browser opened and never
+      // used, or one stalled halfway through its headers. So: every Engine.IO session gets its
+      // close (WebSockets a close frame, pending polls a close packet), then what is left of
+      // plain HTTP is cut, and WebSocket peers that never answer their close frame are cut at
+      // the deadline.
+      const webSockets = webSocketConnections(io);
+      io.engine.close();
+      httpServer.closeAllConnections();
       const ioClosed = io.close();
-      connections.endIdle();
       await Promise.race([ioClosed, deadline]);
-      connections.destroyAll();
+      for (const tcp of webSockets) tcp.destroy();
       await ioClosed;
       await presence.close();
       security.close();
@@ -246,4 +250,13 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
     close,
   };
+}
+
+/**
+ * The TCP connections under the open WebSockets. Engine.IO forgets a session as soon as it has
+ * sent its close frame, while ws waits up to 30 s for the answer: read them before closing.
+ */
+function webSocketConnections(io: ImServer): Array<{ destroy(): void }> {
+  const clients = (io.engine as unknown as { clients: Record<string, { transport?: { socket?: { _socket?: { destroy(): void } } } }> }).clients;
+  return Object.values(clients).flatMap((c) => c.transport?.socket?._socket ?? []);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,15 +63,40 @@ describe('graceful shutdown', () => {
     await spareClosed;
   });
 
-  it('cuts, at shutdownTimeoutMs, a client that stalls mid-request and never closes its side', async () => {
-    const server = await startServer({ shutdownTimeoutMs: 200 });
-    // Half-open: it does not end its side when the server ends its own, so Node's close() would
-    // wait for it for good.
+  it('does not wait for a client stalled halfway through its headers', async () => {
+    const server = await startServer({ shutdownTimeoutMs: 600_000 });
+    // Half-open: it does not end its side when the server ends its own, so only cutting it helps.
     const stalled = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
     await once(stalled, 'connect');
     stalled.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const cut = ended(stalled);
     await server.close();
+    await cut;
     stalled.destroy();
+  });
+
+  it('cuts, at shutdownTimeoutMs, a WebSocket whose peer never answers the close frame', async () => {
+    const server = await startServer({ shutdownTimeoutMs: 300 });
+    const peer = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(peer, 'connect');
+    let seen = '';
+    const upgraded = new Promise<void>((resolve) =>
+      peer.on('data', (d) => {
+        seen += d.toString('latin1');
+        if (seen.includes('101 Switching Protocols')) resolve();
+      }),
+    );
+    peer.write(
+      'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await upgraded;
+    await until(() => server.io.engine.clientsCount === 1, 5000, 'the Engine.IO session');
+    const cut = ended(peer);
+    // ws itself would wait 30 s for the answer.
+    await server.close();
+    await cut;
+    peer.destroy();
   });
 
   it('refuses a new Socket.IO session asked for while it drains requests in flight', async () => {
@@ -149,3 +174,12 @@ describe('npm start (server/main.ts)', () => {
     expect(err).toContain('prot');
   });
 });
+
+/** The server ended or cut the connection (a FIN or a reset). */
+function ended(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once('end', resolve);
+    socket.once('close', () => resolve());
+    socket.on('error', () => {});
+  });
+}
