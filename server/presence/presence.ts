@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { z } from 'zod';
 import {
   clientInfoSchema,
   ImError,
@@ -230,43 +231,41 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
     });
   }
 
-  function onClientInfo(this: ImSocket, ...args: unknown[]): void {
-    const socket = this;
-    const { ack, values: [info] } = splitAck(args);
-    guarded(ctx, socket, ack, async () => {
-      limited(socket);
-      const parsed = clientInfoSchema.safeParse(info);
-      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `clientInfo: ${zodMessage(parsed.error)}`);
-      if (!socket.connected) return;
-      const e = extrasOf(socket);
-      e.client = parsed.data;
-      e.page ??= { url: parsed.data.url, title: parsed.data.title, at: ctx.now() };
-      const snapshot = recordOf(socket);
-      await enqueue(snapshot.sid, () => store.update(snapshot));
-      broadcast({ type: 'update', source: snapshot.source, connection: snapshot });
-    });
+  /** A tracking event's shared listener: rate-limited, payload checked, dropped once the socket is gone. */
+  function trackingListener<T>(event: string, schema: z.ZodType<T>, apply: (socket: ImSocket, value: T) => Promise<void>) {
+    return function (this: ImSocket, ...args: unknown[]): void {
+      const socket = this;
+      const { ack, values: [payload] } = splitAck(args);
+      guarded(ctx, socket, ack, async () => {
+        limited(socket);
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `${event}: ${zodMessage(parsed.error)}`);
+        if (socket.connected) await apply(socket, parsed.data);
+      });
+    };
   }
 
-  function onPageView(this: ImSocket, ...args: unknown[]): void {
-    const socket = this;
-    const { ack, values: [view] } = splitAck(args);
-    guarded(ctx, socket, ack, async () => {
-      limited(socket);
-      const parsed = pageViewSchema.safeParse(view);
-      if (!parsed.success) throw new ImError('INVALID_PARAMETER', `pageView: ${zodMessage(parsed.error)}`);
-      if (!socket.connected) return;
-      const at = ctx.now();
-      const { source, userid } = socket.data;
-      const stored: PageViewRecord = { ...parsed.data, userid, at };
-      extrasOf(socket).page = { url: parsed.data.url, title: parsed.data.title, at };
-      const snapshot = recordOf(socket);
-      await enqueue(snapshot.sid, async () => {
-        await store.update(snapshot);
-        await store.addPageView(source, stored);
-      });
-      broadcast({ type: 'pageview', source, view: stored, sid: snapshot.sid });
+  const onClientInfo = trackingListener('clientInfo', clientInfoSchema, async (socket, info) => {
+    const e = extrasOf(socket);
+    e.client = info;
+    e.page ??= { url: info.url, title: info.title, at: ctx.now() };
+    const snapshot = recordOf(socket);
+    await enqueue(snapshot.sid, () => store.update(snapshot));
+    broadcast({ type: 'update', source: snapshot.source, connection: snapshot });
+  });
+
+  const onPageView = trackingListener('pageView', pageViewSchema, async (socket, view) => {
+    const at = ctx.now();
+    const { source, userid } = socket.data;
+    const stored: PageViewRecord = { ...view, userid, at };
+    extrasOf(socket).page = { url: view.url, title: view.title, at };
+    const snapshot = recordOf(socket);
+    await enqueue(snapshot.sid, async () => {
+      await store.update(snapshot);
+      await store.addPageView(source, stored);
     });
-  }
+    broadcast({ type: 'pageview', source, view: stored, sid: snapshot.sid });
+  });
 
   function onDisconnect(this: ImSocket): void {
     const { id: sid } = this;
