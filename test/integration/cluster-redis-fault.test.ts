@@ -84,7 +84,8 @@ describe.skipIf(!hasBinary)('Redis goes away and comes back', () => {
     const degraded = servers.map((s) => s.cluster.health.waitFor('degraded', 10_000));
     current = 'failing';
     // The last message accepted before the stop may still have its broadcast on the wire when
-    // Redis dies (README, "When Redis goes away"): it races the outage.
+    // Redis dies (README, "When Redis goes away"): it races the outage. Its broadcast is resent
+    // when Redis is back (late, after what was accepted meanwhile), or lost with Redis.
     const lastBefore = accepted[accepted.length - 1]!;
     if (phase.get(lastBefore) === 'before') phase.set(lastBefore, 'mixed');
     await redis.stop();
@@ -115,17 +116,22 @@ describe.skipIf(!hasBinary)('Redis goes away and comes back', () => {
     await publishing;
 
     expect((await readyz(a.url)).body.status).toBe('ok');
-    const all = accepted.map(String);
+    const racing = (i: number) => phase.get(i) === 'mixed' || phase.get(i) === 'failing';
+    const settled = accepted.filter((i) => !racing(i));
     // a's own client got everything, in order, once: during the outage it was delivered locally.
-    await onA!.until(() => onA!.messages.length >= all.length, 10_000, 'every message on a');
-    expect(onA!.data()).toEqual(all);
+    // Only a message that raced the outage may come late, or not at all.
+    await onA!.until(() => settled.every((i) => onA!.data().includes(String(i))), 10_000, 'every message on a');
+    const onAGot = onA!.data().map(Number);
+    expect(onAGot.filter((i) => !racing(i))).toEqual(settled);
+    expect(new Set(onAGot).size).toBe(onAGot.length);
     // The others got everything before the outage and everything after it, in order, once;
     // what a accepted while it could not reach Redis stayed on a.
-    const last = all[all.length - 1];
+    const last = String(accepted[accepted.length - 1]);
     for (const cl of [onB!, onC!]) {
       await cl.until(() => cl.data().includes(last), 10_000, `message ${last}`);
       const got = cl.data().map(Number);
-      expect(got).toEqual([...got].sort((x, y) => x - y));
+      const inOrder = got.filter((i) => !racing(i));
+      expect(inOrder).toEqual([...inOrder].sort((x, y) => x - y));
       expect(new Set(got).size).toBe(got.length);
       const mustHave = accepted.filter((i) => phase.get(i) === 'before' || phase.get(i) === 'after');
       expect(got.filter((i) => mustHave.includes(i))).toEqual(mustHave);
