@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
+import type { Socket as NetSocket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from 'cors';
@@ -28,7 +29,7 @@ import { securityHeaders } from './security/headers';
 import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
-import { coalesceWrites } from './socket/coalesce-writes';
+import { coalesceWrites, tcpOf, type Transport } from './socket/coalesce-writes';
 import { registerHandlers } from './socket/handlers';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -256,7 +257,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
  * The TCP connections under the open WebSockets. Engine.IO forgets a session as soon as it has
  * sent its close frame, while ws waits up to 30 s for the answer: read them before closing.
  */
-function webSocketConnections(io: ImServer): Array<{ destroy(): void }> {
-  const clients = (io.engine as unknown as { clients: Record<string, { transport?: { socket?: { _socket?: { destroy(): void } } } }> }).clients;
-  return Object.values(clients).flatMap((c) => c.transport?.socket?._socket ?? []);
+function webSocketConnections(io: ImServer): NetSocket[] {
+  const clients = (io.engine as unknown as { clients: Record<string, { transport?: Transport }> }).clients;
+  return Object.values(clients).flatMap((c) => tcpOf(c.transport) ?? []);
 }

@@ -58,7 +58,7 @@ export function coalesceWrites(io: Server): () => void {
   };
 }
 
-interface Transport {
+export interface Transport {
   name?: string;
   socket?: { _socket?: NetSocket };
   send(packets: unknown[]): void;
@@ -68,7 +68,8 @@ interface EngineClient {
   writeToEngine(packets: unknown, opts: unknown): void;
 }
 
-function tcpOf(transport: Transport | undefined): NetSocket | undefined {
+/** The TCP connection under an Engine.IO transport, when it is a WebSocket (ws keeps it as `_socket`). */
+export function tcpOf(transport: Transport | undefined): NetSocket | undefined {
   if (transport?.name !== 'websocket') return undefined;
   return transport.socket?._socket;
 }
