@@ -196,19 +196,18 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
         .catch((err: unknown) => ctx.logger.error({ err }, 'quit message failed'));
     },
   };
+  const { postMsg, postLogs, history } = handlers;
+  // Added to a socket on its first event of each kind (socket-events.ts): idle sockets hold none.
+  defineSocketEvent(ctx, 'postMsg', () => postMsg);
+  defineSocketEvent(ctx, 'postLogs', () => postLogs);
+  defineSocketEvent(ctx, 'history', () => history);
   handlersByServer.set(ctx, handlers);
   return handlers;
 }
 
 export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
-  if (!handlersByServer.has(ctx)) {
-    const handlers = handlersFor(ctx);
-    // Added to a socket on its first event of each kind (socket-events.ts): idle sockets hold none.
-    defineSocketEvent(ctx, 'postMsg', () => handlers.postMsg);
-    defineSocketEvent(ctx, 'postLogs', () => handlers.postLogs);
-    defineSocketEvent(ctx, 'history', () => handlers.history);
-  }
+  const handlers = handlersFor(ctx);
   socket.join(socket.data.rooms.map((r) => roomKey(socket.data.source, r)));
   // Nothing else turns watchQuit on later (socket-guard.ts may turn it off before this runs).
-  if (socket.data.watchQuit) socket.on('disconnect', handlersFor(ctx).quit);
+  if (socket.data.watchQuit) socket.on('disconnect', handlers.quit);
 }
