@@ -31,6 +31,7 @@ import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
 import { coalesceWrites, tcpOf, type Transport } from './socket/coalesce-writes';
 import { registerHandlers } from './socket/handlers';
+import { createLegacyRefusals } from './socket/legacy-v2';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -89,6 +90,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     maxHttpBufferSize: Math.max(1e6, config.limits.maxMessageBytes * 2 + 64 * 1024),
     cors: { origin: true, credentials: true },
     serveClient: false,
+    // Socket.IO 2 clients (Engine.IO 3): the original's deployed node_im.min.js and debug hook.
+    allowEIO3: true,
     // Missed packets replayed on reconnect (memory and Redis-streams adapters); room history
     // covers the others and instance crashes.
     ...(config.recovery.maxDisconnectionSeconds > 0
@@ -173,8 +176,11 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
 
-  io.use(handshakeMiddleware(ctx));
+  // A refused Socket.IO 2 client is told with `sys_error`, then let go (server/socket/legacy-v2.ts).
+  const legacy = createLegacyRefusals();
+  io.use(legacy.wrap(handshakeMiddleware(ctx)));
   io.on('connection', (socket) => {
+    if (legacy.handle(socket)) return;
     metrics.trackSocket(socket);
     trackConnection(ctx, socket);
     guardSocket(ctx, socket);
