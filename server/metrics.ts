@@ -52,6 +52,17 @@ export function createMetrics(io: ImServer): ServerMetrics {
     },
   });
   new Gauge({
+    name: 'im_legacy_clients',
+    help: 'Socket.IO sockets of Socket.IO 2 clients (Engine.IO protocol 3: the original node_im.min.js and debug hook) on this instance',
+    registers,
+    // Counted when scraped, not per connect/disconnect: nothing kept per connection.
+    collect() {
+      let n = 0;
+      for (const socket of io.of('/').sockets.values()) if ((socket.conn as { protocol?: number }).protocol === 3) n++;
+      this.set(n);
+    },
+  });
+  new Gauge({
     name: 'im_rooms',
     help: 'Rooms with at least one member on this instance',
     registers,
