@@ -75,6 +75,103 @@ export const logEntrySchema = z.object({
 });
 export type LogEntry = z.infer<typeof logEntrySchema>;
 
+/** Fields every remote-debug entry has, whatever its kind. */
+const entryCommon = {
+  v: z.literal(1),
+  level: z.enum(LOG_LEVELS),
+  ts: z.number(),
+  seq: z.number().int().nonnegative(),
+  session: z.string().min(1).max(128),
+  origin: z.string().max(32),
+  page: z.object({ url: z.string().max(4096), title: z.string().max(1024).optional() }).optional(),
+  userAgent: z.string().max(1024).optional(),
+  viewport: z.object({ width: z.number(), height: z.number() }).optional(),
+  callSite: callSiteSchema.optional(),
+  dropped: z.number().int().nonnegative().optional(),
+};
+
+/** How a request was made; `resource` and `navigation` are loads seen in Resource/Navigation Timing. */
+export const NETWORK_TYPES = ['fetch', 'xhr', 'beacon', 'eventsource', 'websocket', 'resource', 'navigation'] as const;
+export type NetworkType = (typeof NETWORK_TYPES)[number];
+
+/** A byte count, or `unknown` when neither Content-Length nor Resource Timing says (bodies are never read to size them). */
+const size = z.union([z.number().nonnegative(), z.literal('unknown')]);
+const headers = z.record(z.string().max(256), z.string().max(8192));
+
+/**
+ * One request of the page (`kind: 'network'`), sent when it ends (or, for WebSocket and
+ * EventSource, at open, error and close). Header values and URL parameters that carry
+ * credentials are `[redacted]` by the hook before the entry leaves the page. `level` is `error`
+ * for failures and 5xx, `warn` for 4xx, `info` otherwise, so level filters work on it.
+ * Viewers that predate this kind show it as a plain message row.
+ */
+export const networkEntrySchema = z.object({
+  kind: z.literal('network'),
+  ...entryCommon,
+  type: z.enum(NETWORK_TYPES),
+  /** HTTP method (GET for WebSocket/EventSource/resources). */
+  method: z.string().max(32),
+  url: z.string().max(4096),
+  /** HTTP status when there was one (0 or absent when the request failed). */
+  status: z.number().int().nonnegative().optional(),
+  statusText: z.string().max(256).optional(),
+  /** Why there is no response: `aborted`, `timeout`, `network error` (refused, CORS, DNS: browsers do not tell them apart), ... */
+  failure: z.string().max(256).optional(),
+  /** WebSocket/EventSource lifecycle step: open, error, close. */
+  event: z.enum(['open', 'error', 'close']).optional(),
+  /** Start, ms since the epoch. */
+  start: z.number(),
+  /** ms from start to the end (or to the response headers when the end is not known). */
+  duration: z.number().nonnegative().optional(),
+  requestSize: size.optional(),
+  responseSize: size.optional(),
+  requestHeaders: headers.optional(),
+  responseHeaders: headers.optional(),
+  /** Only with `data-network-bodies`: text bodies, cut to the hook's limit (8 KB). */
+  requestBody: z.string().max(65536).optional(),
+  responseBody: z.string().max(65536).optional(),
+  bodyTruncated: z.boolean().optional(),
+  /** Resource Timing phases, ms: dns, connect, tls, ttfb (request start to first byte), download. */
+  timing: z.record(z.string().max(32), z.number()).optional(),
+  /** WebSocket/EventSource traffic so far: message counts and sizes (never their contents). */
+  messages: z
+    .object({ sent: z.number().int().nonnegative(), received: z.number().int().nonnegative(), sentBytes: z.number().nonnegative(), receivedBytes: z.number().nonnegative() })
+    .partial()
+    .optional(),
+  /** WebSocket close code and reason. */
+  code: z.number().int().optional(),
+  reason: z.string().max(256).optional(),
+  /** Made before the hook loaded: known from Resource/Navigation Timing only. */
+  beforeHook: z.boolean().optional(),
+  /** Resource Timing's initiatorType (script, img, css, fetch, ...). */
+  initiator: z.string().max(64).optional(),
+});
+export type NetworkEntry = z.infer<typeof networkEntrySchema>;
+
+export const PERFORMANCE_METRICS = ['LCP', 'CLS', 'INP', 'FCP', 'TTFB', 'longtask', 'navigation'] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+
+/**
+ * A performance measurement of the page (`kind: 'performance'`): a Core Web Vital (LCP, CLS, INP,
+ * sent once final or when it changes), a long task, or the navigation timing (TTFB,
+ * DOMContentLoaded, load). `value` is ms except CLS (unitless).
+ */
+export const performanceEntrySchema = z.object({
+  kind: z.literal('performance'),
+  ...entryCommon,
+  metric: z.enum(PERFORMANCE_METRICS),
+  value: z.number(),
+  /** web.dev thresholds: good, needs-improvement, poor. */
+  rating: z.enum(['good', 'needs-improvement', 'poor']).optional(),
+  /** Extra numbers or words: navigation's ttfb/domContentLoaded/load, the LCP element, the INP event, ... */
+  detail: z.record(z.string().max(64), z.union([z.number(), z.string().max(512)])).optional(),
+});
+export type PerformanceEntryData = z.infer<typeof performanceEntrySchema>;
+
+/** Every kind of remote-debug entry. New kinds get a new `kind`; a changed shape a new `v`. */
+export const debugEntrySchema = z.discriminatedUnion('kind', [logEntrySchema, networkEntrySchema, performanceEntrySchema]);
+export type DebugEntry = z.infer<typeof debugEntrySchema>;
+
 export function isLogEntry(value: unknown): value is LogEntry {
   return logEntrySchema.safeParse(value).success;
 }
@@ -96,4 +193,21 @@ export function asLogEntry(data: unknown): LogEntry | undefined {
     }
   }
   return isLogEntry(value) ? value : undefined;
+}
+
+/**
+ * Any remote-debug entry a message carries (log, network, performance), like asLogEntry.
+ * Unknown kinds and versions are undefined: viewers show those as plain rows.
+ */
+export function asDebugEntry(data: unknown): DebugEntry | undefined {
+  let value = data;
+  if (typeof data === 'string') {
+    if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
+    try {
+      value = JSON.parse(data);
+    } catch {
+      return undefined;
+    }
+  }
+  return debugEntrySchema.safeParse(value).success ? (value as DebugEntry) : undefined;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import {
   ImError,
   LEGACY_MESSAGES,
-  logEntrySchema,
+  debugEntrySchema,
   singleField,
   type Ack,
   type AckResult,
@@ -31,7 +31,8 @@ const historyRequestSchema = z
   })
   .strict();
 
-const logEntriesSchema = z.array(logEntrySchema).min(1).max(100);
+// Every entry kind (log, network, performance): a hook sends them all through postLogs.
+const logEntriesSchema = z.array(debugEntrySchema).min(1).max(100);
 
 function errorResult(err: unknown): { ok: false; error: { code: ImError['code']; message: string } } {
   const im = err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
