@@ -1,29 +1,15 @@
 import { Chalk } from 'chalk';
 import { ImError, type LogLevel } from '../../packages/protocol';
-import { legacyConnectSign } from '../../packages/signing';
 import { parsePositiveInt, parseSince } from '../options/duration';
-import { DEFAULT_SERVER, DEFAULT_SOURCE, parseServerUrl, resolveCredential } from '../options/credentials';
-import { refuseReadyMadeSign, resolveIdentity, resolveScheme, schemeHint, strongConnectAuth, type SignScheme } from '../options/signing';
-import { loadViewerConfig } from '../options/viewer-config';
+import { refusalText, resolveConnection, type ConnectionFlags, type ConnectionSettings } from '../options/connection';
 import { createPlainWriter } from '../output/plain-writer';
 import { createFilter, parseLevel, type Filter } from '../state/filters';
 import { DEFAULT_BUFFER_SIZE } from '../state/reducer';
 import { createSocketLogStream, type SocketLogStream } from '../stream/log-stream';
-import type { NoticeLevel } from '../stream/types';
 import type { CliIo } from './io';
 
 /** Flags of `im-debug tail` as commander hands them over. */
-export interface TailFlags {
-  room?: string[];
-  server?: string;
-  source?: string;
-  sign?: string;
-  signKey?: string;
-  config?: string;
-  user?: string;
-  userid?: string;
-  /** true with --strong, false with --no-strong. */
-  strong?: boolean;
+export interface TailFlags extends ConnectionFlags {
   level?: string;
   grep?: string;
   session?: string;
@@ -39,15 +25,7 @@ export interface TailFlags {
   color?: boolean;
 }
 
-export interface TailSettings {
-  server: string;
-  source: string;
-  rooms: string[];
-  /** A fixed legacy sign, or (strong) fresh sign fields for every connection attempt. */
-  sign: string | (() => Record<string, string>);
-  scheme: SignScheme;
-  userid: string;
-  username: string;
+export interface TailSettings extends ConnectionSettings {
   level?: LogLevel;
   grep?: string;
   session?: string;
@@ -59,45 +37,13 @@ export interface TailSettings {
   bufferSize: number;
   quiet: boolean;
   color: boolean;
-  /** Things to tell the user before starting (the demo key). */
-  notices: Array<{ text: string; level: NoticeLevel }>;
 }
 
-/** Splits `--room a --room b,c` into rooms, in order, without repeats. */
-export function parseRooms(values: readonly string[] | undefined): string[] {
-  const rooms = [...new Set((values ?? []).flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r !== ''))];
-  if (rooms.length === 0) throw new ImError('ROOMS_REQUIRED', 'give at least one --room ROOM (e.g. --room console-log)');
-  return rooms;
-}
+export { parseRooms, refusalText } from '../options/connection';
 
 /** Everything `tail` needs, from flags, env, the config file and defaults (in that order). */
 export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
-  const { config } = loadViewerConfig(flags.config, io.env);
-  const server = parseServerUrl(flags.server ?? io.env.IM_SERVER ?? config.server ?? DEFAULT_SERVER);
-  const source = flags.source ?? io.env.IM_SOURCE ?? config.source ?? DEFAULT_SOURCE;
-  const rooms = parseRooms(flags.room);
-  const notices: TailSettings['notices'] = [];
-  const choice = resolveScheme(flags.strong, io.env, config);
-  const strong = choice.scheme === 'strong';
-  if (strong && flags.sign) refuseReadyMadeSign(choice, 'connect');
-  if (strong && io.env.IM_SIGN) notices.push({ text: `IM_SIGN is ignored with strong signs (${choice.from}): each connection is signed afresh with the key`, level: 'info' });
-  const credential = resolveCredential({
-    server,
-    source,
-    sign: strong ? undefined : flags.sign,
-    signKey: flags.signKey,
-    env: io.env,
-    config,
-    signEnv: strong ? undefined : 'IM_SIGN',
-    onDemoKey: (text) => notices.push({ text, level: 'warn' }),
-  });
-  const { userid, username } = resolveIdentity(flags, config);
-  const sign =
-    credential.kind === 'sign'
-      ? credential.sign
-      : strong
-        ? strongConnectAuth({ source, roomIds: rooms.join(','), userid, signKey: credential.key })
-        : legacyConnectSign(source, rooms.join(','), credential.key);
+  const connection = resolveConnection(flags, io);
   const level = flags.level !== undefined ? parseLevel(flags.level) : undefined;
   // Compile now so a bad --grep fails before connecting.
   if (flags.grep !== undefined) createFilter({ text: flags.grep, regex: true });
@@ -109,13 +55,7 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     throw new ImError('INVALID_PARAMETER', '--no-follow prints recent history and exits: give --tail N or --since TIME with it');
   }
   return {
-    server,
-    source,
-    rooms,
-    sign,
-    scheme: choice.scheme,
-    userid,
-    username,
+    ...connection,
     level,
     grep: flags.grep,
     session: flags.session,
@@ -128,21 +68,15 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     quiet: flags.quiet === true,
     // chalk's level already says whether stdout takes colours (a terminal, or FORCE_COLOR).
     color: flags.color !== false && new Chalk().level > 0,
-    notices,
   };
-}
-
-/** The server's refusal as printed on stderr, with a hint when the sign scheme is the reason. */
-export function refusalText(s: TailSettings, message: string, code?: string): string {
-  const hint = schemeHint(message, s.scheme);
-  return `im-debug: ${message}${code ? ` (${code})` : ''}\n${hint ? `im-debug: ${hint}\n` : ''}`;
 }
 
 export function tailFilter(s: TailSettings): Filter {
   return createFilter({ level: s.level, text: s.grep, regex: true, session: s.session ?? null });
 }
 
-export function openStream(s: TailSettings): SocketLogStream {
+/** The socket stream for these settings (`tail` and `mcp` read rooms the same way). */
+export function openStream(s: ConnectionSettings & { tail?: number; since?: number }): SocketLogStream {
   return createSocketLogStream({
     server: s.server,
     source: s.source,
