@@ -17,6 +17,8 @@ export const DEMO_SOURCES = {
   remote_debug: { signKey: '5iwdf$%sdfss!#$2334ds(%B)' },
 } as const;
 
+const HISTORY_DEFAULTS = { size: 200, maxAgeSeconds: 3600, maxRoomBytes: 4 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
+
 const sourceSchema = z
   .object({
     /** The source's secret; signs are computed with it. */
@@ -84,9 +86,13 @@ export const configSchema = z
       .object({
         size: z.number().int().min(0).max(100_000).default(200),
         maxAgeSeconds: z.number().int().positive().default(3600),
+        /** Approximate bytes of history per room (both stores; 0 = no bound): past it the room's oldest go. */
+        maxRoomBytes: z.number().int().nonnegative().default(HISTORY_DEFAULTS.maxRoomBytes),
+        /** Approximate bytes of history across all rooms of this instance (memory store; 0 = no bound). */
+        maxBytes: z.number().int().nonnegative().default(HISTORY_DEFAULTS.maxBytes),
       })
       .strict()
-      .default({ size: 200, maxAgeSeconds: 3600 }),
+      .default(HISTORY_DEFAULTS),
     /** Messages per second per connection, IP and source (server/security/security-config.ts). */
     rateLimits: rateLimitsSchema,
     /** helmet headers on pages (server/security/headers.ts). */

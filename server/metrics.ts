@@ -25,6 +25,11 @@ export interface ServerMetrics {
   /** im_redis_up{connection}: 1 while that Redis connection is ready. */
   redisUp: Gauge<'connection'>;
   /**
+   * im_bound_hits_total{bound,source}: a memory bound was reached, so data went (history
+   * messages, presence users, page views) or a connection or stream was refused. One per item.
+   */
+  boundHits: Counter<'bound' | 'source'>;
+  /**
    * Counts the socket's outgoing `newMsg` packets in `deliveries`: one per packet written to
    * the socket, whether the broadcast started here or came from another instance.
    */
@@ -125,6 +130,12 @@ export function createMetrics(io: ImServer): ServerMetrics {
       registers,
       // --workers: 1 only when the connection is up in every worker.
       aggregator: 'min',
+    }),
+    boundHits: new Counter({
+      name: 'im_bound_hits_total',
+      help: 'Items dropped or connections/streams refused because a memory bound was reached (bound, source)',
+      labelNames: ['bound', 'source'],
+      registers,
     }),
     trackSocket(socket) {
       const s = socket as unknown as { notifyOutgoingListeners?: unknown };

@@ -16,9 +16,29 @@ interface RoomLog {
   epoch: string;
   next: number;
   messages: Message[];
+  /** Approximate bytes of each kept message (parallel to `messages`) and their sum. */
+  sizes: number[];
+  bytes: number;
 }
 
 export const DEFAULT_MAX_ROOMS = 10_000;
+
+/**
+ * What a kept message costs, approximately: its JSON as UTF-16 (V8 may store it in half) plus
+ * the object around it. Counted once, when it is stored.
+ */
+export function messageBytes(message: Message): number {
+  let data: number;
+  try {
+    data = typeof message.data === 'string' ? message.data.length : (JSON.stringify(message.data) ?? '').length;
+  } catch {
+    data = 0;
+  }
+  return 2 * (data + message.room_id.length + message.source.length) + 160;
+}
+
+/** Why stored messages went before their count or age said so (a metric label). */
+export type HistoryEviction = 'history_room_bytes' | 'history_bytes';
 
 /**
  * In-process history: a bounded array per room, trimmed by count and age on write and read.
@@ -30,6 +50,12 @@ export function createMemoryHistoryStore(opts: {
   size: number;
   maxAgeMs: number;
   maxRooms?: number;
+  /** Bytes kept across all rooms (0: no bound); past it the least recently written rooms' oldest messages go. */
+  maxBytes?: number;
+  /** Bytes kept per room (0: no bound); past it the room's oldest messages go. */
+  maxRoomBytes?: number;
+  /** Called with the number of messages that went to a byte bound. */
+  onEvict?: (why: HistoryEviction, count: number, roomKey: string) => void;
   now?: () => number;
 }): HistoryStore {
   const baseEpoch = randomUUID();
@@ -37,17 +63,63 @@ export function createMemoryHistoryStore(opts: {
   const now = opts.now ?? Date.now;
   const maxRooms = opts.maxRooms ?? DEFAULT_MAX_ROOMS;
   let evictions = 0;
+  let totalBytes = 0;
+  const maxBytes = opts.maxBytes ?? 0;
+  const maxRoomBytes = opts.maxRoomBytes ?? 0;
   // The epoch a room created now gets; unchanged until the next eviction, so a reader that saw
   // a room before its first message and the writer that creates it agree.
   const newRoomEpoch = () => (evictions === 0 ? baseEpoch : `${baseEpoch}.${evictions}`);
 
+  /** Drops the room's `n` oldest messages and their bytes. */
+  function dropHead(log: RoomLog, n: number): void {
+    if (n <= 0) return;
+    log.messages.splice(0, n);
+    let freed = 0;
+    for (const b of log.sizes.splice(0, n)) freed += b;
+    log.bytes -= freed;
+    totalBytes -= freed;
+  }
+
   function trim(log: RoomLog): void {
-    const excess = log.messages.length - opts.size;
-    if (excess > 0) log.messages.splice(0, excess);
+    dropHead(log, log.messages.length - opts.size);
     const oldest = now() - opts.maxAgeMs;
     let stale = 0;
     while (stale < log.messages.length && (log.messages[stale]!.ts ?? 0) < oldest) stale++;
-    if (stale > 0) log.messages.splice(0, stale);
+    dropHead(log, stale);
+  }
+
+  /** Enforces the byte bounds after `key` was written (its newest message always stays). */
+  function enforceBytes(key: string, log: RoomLog): void {
+    if (maxRoomBytes > 0 && log.bytes > maxRoomBytes) {
+      let n = 0;
+      let over = log.bytes - maxRoomBytes;
+      while (over > 0 && n < log.messages.length - 1) over -= log.sizes[n++]!;
+      dropHead(log, n);
+      if (n > 0) opts.onEvict?.('history_room_bytes', n, key);
+    }
+    if (maxBytes <= 0) return;
+    // Least recently written rooms first (Map order); the room just written is last.
+    for (const [k, other] of rooms) {
+      if (totalBytes <= maxBytes) return;
+      if (other === log) break;
+      let n = 0;
+      let over = totalBytes - maxBytes;
+      while (over > 0 && n < other.messages.length) over -= other.sizes[n++]!;
+      dropHead(other, n);
+      if (n > 0) opts.onEvict?.('history_bytes', n, k);
+      if (other.messages.length === 0) {
+        // A room whose every message went is forgotten, as the room cap does: its next message
+        // starts a new epoch, so a reader's old position is reported as truncated.
+        rooms.delete(k);
+        evictions++;
+      }
+    }
+    // Only this room is left over the bound: its own oldest go.
+    let n = 0;
+    let over = totalBytes - maxBytes;
+    while (over > 0 && n < log.messages.length - 1) over -= log.sizes[n++]!;
+    dropHead(log, n);
+    if (n > 0) opts.onEvict?.('history_bytes', n, key);
   }
 
   return {
@@ -56,23 +128,34 @@ export function createMemoryHistoryStore(opts: {
       if (log) {
         rooms.delete(key); // re-insert: Map order is least recently written first
       } else {
-        log = { epoch: newRoomEpoch(), next: 1, messages: [] };
+        log = { epoch: newRoomEpoch(), next: 1, messages: [], sizes: [], bytes: 0 };
         if (rooms.size >= maxRooms) {
-          rooms.delete(rooms.keys().next().value as string);
+          const [oldKey, oldLog] = rooms.entries().next().value as [string, RoomLog];
+          totalBytes -= oldLog.bytes;
+          rooms.delete(oldKey);
           evictions++;
         }
       }
       rooms.set(key, log);
       const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
       if (opts.size > 0) {
+        const bytes = messageBytes(stored);
         log.messages.push(stored);
+        log.sizes.push(bytes);
+        log.bytes += bytes;
+        totalBytes += bytes;
         trim(log);
+        enforceBytes(key, log);
       }
       return stored;
     },
     async read(key, request, cap) {
       const log = rooms.get(key);
-      if (!log) return { epoch: newRoomEpoch(), messages: [], truncated: false };
+      if (!log) {
+        const epoch = newRoomEpoch();
+        // A position in a room that was forgotten (room cap, byte bound): what it had is gone.
+        return { epoch, messages: [], truncated: (request.since ?? 0) > 0 && request.epoch !== epoch };
+      }
       trim(log);
       const { epoch } = log;
       const limit = Math.min(request.limit ?? cap, cap);
@@ -96,6 +179,7 @@ export function createMemoryHistoryStore(opts: {
     },
     async close() {
       rooms.clear();
+      totalBytes = 0;
     },
   };
 }

@@ -18,14 +18,20 @@ import type { HistoryStore } from './history-store';
  * Assigning the offset and storing the message is one Lua script, so it is atomic. Writing
  * here is the point where a message is accepted: from then on any instance can serve it.
  */
-/** Lua: pops log entries (`<offset>|<ts>|…`) older than `minTs` from the head of KEYS[2]. */
+/**
+ * Lua: pops log entries (`<offset>|<ts>|…`) older than `minTs` from the head of KEYS[2], taking
+ * their length off the meta's `bytes` (the log's size, kept for `maxRoomBytes`).
+ */
 function dropOlderThan(minTs: string): string {
   return `local minTs = ${minTs}
 while true do
   local head = redis.call('LINDEX', KEYS[2], 0)
   if not head then break end
   local ts = tonumber(string.match(head, '^%d+|(%d+)|'))
-  if ts and ts < minTs then redis.call('LPOP', KEYS[2]) else break end
+  if ts and ts < minTs then
+    redis.call('LPOP', KEYS[2])
+    redis.call('HINCRBY', KEYS[1], 'bytes', -#head)
+  else break end
 end`;
 }
 
@@ -43,18 +49,39 @@ if not epoch then
 end`;
 }
 
+/** ARGV: newEpoch, size, ts, minTs, metaTtl, body, logTtl, maxRoomBytes (0 = none) */
 const APPEND = `
 ${currentEpoch('ARGV[1]')}
 local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local size = tonumber(ARGV[2])
+local dropped = 0
 if size > 0 then
-  redis.call('RPUSH', KEYS[2], offset .. '|' .. ARGV[3] .. '|' .. ARGV[6])
-  redis.call('LTRIM', KEYS[2], -size, -1)
+  local entry = offset .. '|' .. ARGV[3] .. '|' .. ARGV[6]
+  local len = redis.call('RPUSH', KEYS[2], entry)
+  redis.call('HINCRBY', KEYS[1], 'bytes', #entry)
+  while len > size do
+    local e = redis.call('LPOP', KEYS[2])
+    redis.call('HINCRBY', KEYS[1], 'bytes', -#e)
+    len = len - 1
+  end
   ${dropOlderThan('tonumber(ARGV[4])')}
+  local maxBytes = tonumber(ARGV[8])
+  local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes'))
+  len = redis.call('LLEN', KEYS[2])
+  -- The newest entry always stays.
+  while maxBytes > 0 and bytes > maxBytes and len > 1 do
+    local e = redis.call('LPOP', KEYS[2])
+    bytes = bytes - #e
+    len = len - 1
+    dropped = dropped + 1
+  end
+  -- A log written before the count existed makes it low; never below 0.
+  if bytes < 0 then bytes = 0 end
+  redis.call('HSET', KEYS[1], 'bytes', bytes)
   redis.call('EXPIRE', KEYS[2], ARGV[7])
 end
-return {epoch, offset}
+return {epoch, offset, dropped}
 `;
 
 /** ARGV: newEpoch, minTs, mode (since|time|latest), since, clientEpoch, sinceTime, limit, metaTtl */
@@ -114,6 +141,10 @@ export interface RedisHistoryStoreOptions {
   maxAgeMs: number;
   /** How long a room's epoch and offset survive without traffic, in seconds. */
   positionTtlSeconds: number;
+  /** Bytes of one room's log (its entries' lengths; 0 = no bound); past it the oldest go. */
+  maxRoomBytes?: number;
+  /** Called with the number of entries that went to `maxRoomBytes`. */
+  onEvict?: (count: number, roomKey: string) => void;
   now?: () => number;
 }
 
@@ -147,7 +178,7 @@ export function createRedisHistoryStore(opts: RedisHistoryStoreOptions): History
       const ts = message.ts ?? now();
       const body = JSON.stringify({ source: message.source, data: message.data, room_id: message.room_id });
       try {
-        const [epoch, offset] = (await commands.imHistoryAppend(
+        const [epoch, offset, dropped] = (await commands.imHistoryAppend(
           ...keys(roomKey),
           newEpoch(),
           opts.size,
@@ -156,7 +187,9 @@ export function createRedisHistoryStore(opts: RedisHistoryStoreOptions): History
           opts.positionTtlSeconds,
           body,
           logTtl,
-        )) as [string, number];
+          opts.maxRoomBytes ?? 0,
+        )) as [string, number, number];
+        if (dropped > 0) opts.onEvict?.(Number(dropped), roomKey);
         return { ...message, ts, offset: Number(offset), epoch };
       } catch (err) {
         throw unavailable(err);

@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config';
 import { createMessageLog, type MessageLog } from '../logs/message-log';
 import { createRedisMessageLog } from '../logs/redis-message-log';
 import type { ServerMetrics } from '../metrics';
+import { splitRoomKey } from '../rooms';
 import { Health } from './health';
 import { createMemoryHistoryStore, type HistoryStore } from './history-store';
 import { createIpcHistoryStore } from './ipc-history-store';
@@ -61,7 +62,14 @@ export function setupCluster(opts: SetupClusterOptions): Cluster {
   const health = new Health(now);
   const fileLog = () => createMessageLog(config.logDir, now);
   const memoryHistory = () =>
-    createMemoryHistoryStore({ size: config.history.size, maxAgeMs: config.history.maxAgeSeconds * 1000, now });
+    createMemoryHistoryStore({
+      size: config.history.size,
+      maxAgeMs: config.history.maxAgeSeconds * 1000,
+      maxBytes: config.history.maxBytes,
+      maxRoomBytes: config.history.maxRoomBytes,
+      onEvict: (bound, n, key) => metrics.boundHits.inc({ bound, source: splitRoomKey(key)?.source ?? '' }, n),
+      now,
+    });
   warnAboutWindows(config, logger);
 
   if (config.adapter.type === 'memory') {
@@ -107,7 +115,9 @@ export function setupCluster(opts: SetupClusterOptions): Cluster {
       prefix: adapterCfg.prefix,
       size: config.history.size,
       maxAgeMs: config.history.maxAgeSeconds * 1000,
-      positionTtlSeconds: Math.max(config.history.maxAgeSeconds, config.recovery.maxDisconnectionSeconds, 86_400),
+      maxRoomBytes: config.history.maxRoomBytes,
+      onEvict: (n, key) => metrics.boundHits.inc({ bound: 'history_room_bytes', source: splitRoomKey(key)?.source ?? '' }, n),
+      positionTtlSeconds: Math.max(config.history.maxAgeSeconds, 86_400),
       now,
     });
   const messageLog =
@@ -145,15 +155,9 @@ export function setupCluster(opts: SetupClusterOptions): Cluster {
   };
 }
 
-/** Recovery needs the history to reach back at least as far as the recovery window. */
+/** Reconnecting clients catch up from room history: without it they cannot. */
 function warnAboutWindows(config: ServerConfig, logger: Logger): void {
-  const window = config.recovery.maxDisconnectionSeconds;
   if (config.history.size === 0) {
-    logger.warn('history.size is 0: clients that reconnect after an instance crash cannot catch up (no room history)');
-  } else if (config.history.maxAgeSeconds < window) {
-    logger.warn(
-      { historyMaxAgeSeconds: config.history.maxAgeSeconds, recoverySeconds: window },
-      'history.maxAgeSeconds is shorter than recovery.maxDisconnectionSeconds: a client away that long may miss messages',
-    );
+    logger.warn('history.size is 0: clients that reconnect cannot catch up on what they missed (no room history)');
   }
 }

@@ -54,7 +54,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<Primary> {
 
   const stops: Array<() => void> = [];
   if (config.adapter.type === 'memory') {
-    const store = createMemoryHistoryStore({ size: config.history.size, maxAgeMs: config.history.maxAgeSeconds * 1000 });
+    // Bytes evicted here are not counted in a worker's metrics (the primary has no registry of its own).
+    const store = createMemoryHistoryStore({
+      size: config.history.size,
+      maxAgeMs: config.history.maxAgeSeconds * 1000,
+      maxBytes: config.history.maxBytes,
+      maxRoomBytes: config.history.maxRoomBytes,
+    });
     stops.push(serveHistoryToWorkers(store));
     // Presence too: the workers agree on who is online (server/presence/ipc-presence-store.ts).
     stops.push(servePresenceToWorkers(config));
