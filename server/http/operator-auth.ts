@@ -1,5 +1,12 @@
 import type { Request } from 'express';
-import { ImError, LEGACY_MESSAGES, singleField } from '../../packages/protocol';
+import {
+  ImError,
+  LEGACY_MESSAGES,
+  OPERATOR_SIGN_HEADER,
+  OPERATOR_TS_HEADER,
+  singleField,
+  type OperatorActionName,
+} from '../../packages/protocol';
 import { operatorSign, secretsEqual, signsEqual } from '../../packages/signing';
 import { sourceConfig, type ServerContext } from '../context';
 
@@ -30,20 +37,24 @@ export function requireAdmin(ctx: ServerContext, req: Request): void {
 /**
  * Authorizes an operator call for one source: the admin key, or an operator sign
  * (packages/signing/operator.ts) over `action`, the source, `subject` and a fresh `ts`.
+ * The sign and ts come from the X-Im-Sign / X-Im-Ts headers (so they stay out of URLs),
+ * else from the query or body (older callers). `action` is a name from OPERATOR_ACTIONS.
  * Returns the source name.
  */
-export function authorizeOperator(ctx: ServerContext, req: Request, action: string, subject: string): string {
+export function authorizeOperator(ctx: ServerContext, req: Request, action: OperatorActionName, subject: string): string {
   const p = params(req);
   const source = singleField(p.source, 'source');
   if (!source) throw new ImError('SOURCE_REQUIRED', LEGACY_MESSAGES.sourceRequired);
   const cfg = sourceConfig(ctx, source);
   if (isAdmin(ctx, req)) return source;
 
-  const sign = singleField(p.sign, 'sign');
+  const headerSign = req.get(OPERATOR_SIGN_HEADER);
+  const fromHeaders = headerSign !== undefined && headerSign !== '';
+  const sign = fromHeaders ? headerSign.trim() : singleField(p.sign, 'sign');
   if (!sign) throw new ImError('SIGN_REQUIRED', `${LEGACY_MESSAGES.signRequired} (or send Authorization: Bearer <adminKey>)`);
-  const tsText = singleField(p.ts, 'ts');
+  const tsText = fromHeaders ? (req.get(OPERATOR_TS_HEADER) ?? '').trim() : singleField(p.ts, 'ts');
   const ts = Number(tsText);
-  if (!tsText || !Number.isInteger(ts)) throw new ImError('INVALID_PARAMETER', 'ts (Unix time in seconds) is required');
+  if (!tsText || !Number.isInteger(ts)) throw new ImError('INVALID_PARAMETER', fromHeaders ? `${OPERATOR_TS_HEADER} (Unix time in seconds) is required with ${OPERATOR_SIGN_HEADER}` : 'ts (Unix time in seconds) is required');
   const skew = Math.abs(ctx.now() / 1000 - ts);
   if (skew > ctx.config.signatureWindowSeconds) {
     throw new ImError('STALE_TIMESTAMP', `ts is ${Math.round(skew)} s away from server time (window ${ctx.config.signatureWindowSeconds} s)`);

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField } from '../../packages/protocol';
+import { ImError, LEGACY_MESSAGES, OPERATOR_ACTIONS, parseLogFilename, singleField } from '../../packages/protocol';
 import { roomList, type ServerContext } from '../context';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
@@ -26,7 +26,7 @@ export function operatorRouter(ctx: ServerContext): Router {
 
   const refresh = (req: Request, res: Response) => {
     const { raw, rooms } = roomsParam(ctx, req);
-    const source = authorizeOperator(ctx, req, 'refresh', raw);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.refresh.name, raw);
     ctx.relay.refresh(source, rooms);
     sendOk(res, 'refresh sent', { rooms });
   };
@@ -38,7 +38,7 @@ export function operatorRouter(ctx: ServerContext): Router {
     const p = params(req);
     const filename = parseLogFilename(singleField(p.filename, 'filename'), ctx.config.limits.maxFilenameLength);
     const date = singleField(p.date, 'date') || new Date(ctx.now()).toISOString().slice(0, 10);
-    const source = authorizeOperator(ctx, req, 'logs', `${date}/${filename}`);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.logs.name, `${date}/${filename}`);
     const { stream, size } = await ctx.messageLog.read(source, filename, date);
     res.status(200).type('application/x-ndjson').set('Content-Length', String(size));
     stream.on('error', (err) => res.destroy(err));
@@ -49,7 +49,7 @@ export function operatorRouter(ctx: ServerContext): Router {
     const p = params(req);
     const { raw, rooms } = roomsParam(ctx, req);
     if (rooms.length !== 1) throw new ImError('INVALID_ROOM', 'history takes exactly one room_id');
-    const source = authorizeOperator(ctx, req, 'history', raw);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.history.name, raw);
     const result = await ctx.relay.history(source, {
       room_id: rooms[0]!,
       since: optionalInt(p.since, 'since'),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { ImError, parseRoomList, singleField, type PresenceEvent } from '../../packages/protocol';
+import { ImError, OPERATOR_ACTIONS, parseRoomList, singleField, type PresenceEvent } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import type { Presence } from '../presence/presence';
 import { utcDate } from '../presence/presence-store';
@@ -36,7 +36,7 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
   const online = async (req: Request, res: Response) => {
     const raw = singleField(params(req).room_id, 'room_id');
     const room = optionalRoom(ctx, raw);
-    const source = authorizeOperator(ctx, req, 'online', raw);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.online.name, raw);
     sendOk(res, 'ok', { source, room_id: room ?? null, ...(await presence.online(source, room)) });
   };
   router.get(['/api/online', '/online'], online);
@@ -47,7 +47,7 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
     if (raw !== '' && (!DATE_PATTERN.test(raw) || Number.isNaN(Date.parse(raw)))) {
       throw new ImError('INVALID_PARAMETER', 'date must be YYYY-MM-DD');
     }
-    const source = authorizeOperator(ctx, req, 'today', raw);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.today.name, raw);
     const date = raw || utcDate(ctx.now());
     const list = await presence.today(source, date);
     sendOk(res, 'ok', { source, date, users: list.length, list });
@@ -63,7 +63,7 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
     const limitText = singleField(p.limit, 'limit');
     const limit = limitText === '' ? max : Number(limitText);
     if (!Number.isSafeInteger(limit) || limit < 1) throw new ImError('INVALID_PARAMETER', 'limit must be a whole number ≥ 1');
-    const source = authorizeOperator(ctx, req, 'pageviews', userid);
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.pageviews.name, userid);
     const list = await presence.pageViews(source, userid, Math.min(limit, max));
     sendOk(res, 'ok', { source, userid, list });
   };
@@ -73,7 +73,7 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
   // Server-sent events: `hello`, then `snapshot` (every live connection and the recent page
   // views), then one `presence` event per change anywhere in the cluster.
   router.get('/api/presence/stream', async (req, res) => {
-    const source = authorizeOperator(ctx, req, 'monitor', '');
+    const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.monitor.name, '');
     if (streams >= MAX_STREAMS) throw new ImError('UNAVAILABLE', `this instance already serves ${MAX_STREAMS} live streams`);
     streams++;
     res.status(200).set({
@@ -118,6 +118,8 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
       instance: ctx.instanceId,
       heartbeatMs: ctx.config.presence.heartbeatMs,
       expiryMs: ctx.config.presence.expiryMs,
+      // The page tells how long its link (an operator sign's ts) still opens a new stream.
+      signatureWindowSeconds: ctx.config.signatureWindowSeconds,
     });
     try {
       send('snapshot', await presence.snapshot(source));

@@ -44,15 +44,49 @@
     return name !== undefined ? name + ' (' + userid + ')' : userid;
   }
 
-  // ---- credentials: query string (?source=&ts=&sign=) and fragment (#admin_key=) -------------
+  // ---- credentials: the fragment (#source=&ts=&sign=, #admin_key=), which browsers never send;
+  // the query (?source=&ts=&sign=) of older links is read too and moved into the fragment.
   function readCredentials() {
     var q = new URLSearchParams(location.search);
     var h = new URLSearchParams(location.hash.slice(1));
-    el('f-source').value = q.get('source') || '';
-    el('f-ts').value = q.get('ts') || '';
-    el('f-sign').value = q.get('sign') || '';
+    var get = function (k) { return h.get(k) || q.get(k) || ''; };
+    el('f-source').value = get('source');
+    el('f-ts').value = get('ts');
+    el('f-sign').value = get('sign');
     el('f-admin').value = h.get('admin_key') || '';
-    if (h.get('admin_key')) history.replaceState(null, '', location.pathname + location.search);
+    if (h.get('admin_key') || q.get('sign') || q.get('ts')) keepInAddress(formCredentials());
+  }
+
+  /** The address keeps source, ts and sign in the fragment (for a reload); never the admin key. */
+  function keepInAddress(c) {
+    var f = new URLSearchParams();
+    if (c.source) f.set('source', c.source);
+    if (!c.adminKey && c.sign) {
+      f.set('ts', c.ts);
+      f.set('sign', c.sign);
+    }
+    var fragment = f.toString();
+    history.replaceState(null, '', location.pathname + (fragment ? '#' + fragment : ''));
+  }
+
+  function setNotice(text) {
+    var n = el('notice');
+    n.textContent = text;
+    n.hidden = !text;
+  }
+
+  /** The command that makes a fresh link for this page. */
+  function newLinkCommand() {
+    var source = creds && creds.source ? creds.source : 'SOURCE';
+    return 'im-debug open monitor --source ' + source + (location.origin !== 'http://127.0.0.1:4000' ? ' --server ' + location.origin : '');
+  }
+
+  function signWindowNote(windowSeconds) {
+    if (!creds || creds.adminKey || !windowSeconds) return '';
+    var ts = Number(creds.ts);
+    if (!isFinite(ts)) return '';
+    var until = new Date((ts + windowSeconds) * 1000);
+    return ' · link valid until ' + until.toLocaleTimeString() + ' (a reload after that needs a new one)';
   }
 
   function formCredentials() {
@@ -76,10 +110,11 @@
     var signal = controller.signal;
     var q = new URLSearchParams({ source: creds.source });
     var headers = { Accept: 'text/event-stream' };
+    // Secrets travel in headers, never in the URL (proxies and access logs keep URLs).
     if (creds.adminKey) headers.Authorization = 'Bearer ' + creds.adminKey;
     else {
-      q.set('ts', creds.ts);
-      q.set('sign', creds.sign);
+      headers['X-Im-Sign'] = creds.sign;
+      headers['X-Im-Ts'] = creds.ts;
     }
     setStatus('connecting…', 'idle');
     fetch('/api/presence/stream?' + q.toString(), { headers: headers, signal: signal, cache: 'no-store' })
@@ -96,12 +131,33 @@
       .catch(function (err) {
         if (signal.aborted) return;
         if (err && err.fatal) {
-          var hint = err.code === 'STALE_TIMESTAMP' || err.code === 'BAD_SIGN' ? ' — ask for a fresh ts and sign' : '';
-          setStatus('refused: ' + err.message + hint, 'error');
+          refused(err);
           return;
         }
         retry((err && err.message) || 'connection lost');
       });
+  }
+
+  /** Says which credential was refused and how to get a new link, not just "not connected". */
+  function refused(err) {
+    var how = ' Get a new link: ' + newLinkCommand() + ' (or ask your back end for a fresh ts and sign).';
+    if (err.code === 'STALE_TIMESTAMP') {
+      var ts = Number(creds && creds.ts);
+      var at = isFinite(ts) && creds && creds.ts !== '' ? ' (signed at ' + new Date(ts * 1000).toLocaleString() + ')' : '';
+      setStatus('link expired: ' + err.message, 'error');
+      setNotice('This link has expired' + at + ': an operator sign is accepted only within the server\'s signature window around its ts.' + how);
+    } else if (err.code === 'BAD_SIGN') {
+      setStatus('refused: ' + err.message, 'error');
+      setNotice('The sign was refused: it was not made with the key of source "' + (creds && creds.source) + '" for the monitor action.' + how);
+    } else if (err.code === 'SIGN_REQUIRED' || err.code === 'INVALID_PARAMETER') {
+      setStatus('refused: ' + err.message, 'error');
+      setNotice('The link has no usable sign.' + how);
+    } else if (err.code === 'FORBIDDEN' && creds && creds.adminKey) {
+      setStatus('refused: ' + err.message, 'error');
+      setNotice('The admin key was refused.');
+    } else {
+      setStatus('refused: ' + err.message, 'error');
+    }
   }
 
   function retry(why) {
@@ -144,7 +200,9 @@
     }
     if (event === 'hello') {
       setStatus('live', 'live');
-      el('instance').textContent = 'via ' + payload.instance + ' · dead instances drop within ' + Math.round(payload.expiryMs / 1000) + ' s';
+      setNotice('');
+      el('instance').textContent = 'via ' + payload.instance + ' · dead instances drop within ' + Math.round(payload.expiryMs / 1000) + ' s' +
+        signWindowNote(payload.signatureWindowSeconds);
     } else if (event === 'snapshot') {
       state.connections.clear();
       payload.connections.forEach(function (c) { remember(c); state.connections.set(c.sid, c); });
@@ -312,13 +370,8 @@
       return;
     }
     creds = c;
-    // Keep the (expiring, source-bound) sign in the address for a reload; never the admin key.
-    var q = new URLSearchParams({ source: c.source });
-    if (!c.adminKey) {
-      q.set('ts', c.ts);
-      q.set('sign', c.sign);
-    }
-    history.replaceState(null, '', location.pathname + '?' + q.toString());
+    // Keep the (expiring, source-bound) sign in the fragment for a reload; never the admin key.
+    keepInAddress(c);
     state.connections.clear();
     state.views = [];
     state.events = [];
