@@ -77,7 +77,7 @@ export const configSchema = z
     adminKey: z.string().min(16, 'adminKey must be at least 16 characters').optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
     adapter: adapterSchema.default({ type: 'memory' }),
-    /** Socket.IO connection state recovery window (server/cluster/cluster-config.ts). */
+    /** No longer used (Socket.IO connection state recovery is off); still parsed, with a warning. */
     recovery: recoverySchema,
     /** Where `filename` message logs are kept: files or Redis (server/cluster/cluster-config.ts). */
     messageLog: messageLogSchema,

@@ -92,17 +92,9 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     serveClient: false,
     // Socket.IO 2 clients (Engine.IO 3): the original's deployed node_im.min.js and debug hook.
     allowEIO3: true,
-    // Missed packets replayed on reconnect (memory and Redis-streams adapters); room history
-    // covers the others and instance crashes.
-    ...(config.recovery.maxDisconnectionSeconds > 0
-      ? {
-          connectionStateRecovery: {
-            maxDisconnectionDuration: config.recovery.maxDisconnectionSeconds * 1000,
-            // A recovered session is checked like a new one: signs, stale timestamps, replays.
-            skipMiddlewares: false,
-          },
-        }
-      : {}),
+    // No connectionStateRecovery: it appends an offset argument to every broadcast, keeps every
+    // broadcast packet for its window and restores rooms before the handshake is checked. A
+    // reconnecting client catches up from room history instead, checked like any request.
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
   coalesceWrites(io);
@@ -111,8 +103,15 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
   const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster });
   const messageLog = cluster.messageLog;
-  const security = createSecurityServices({ config, now, logger, redis: () => ctx.redis, worker: !!options.worker });
-  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis };
+  const security = createSecurityServices({
+    config,
+    now,
+    logger,
+    redis: () => ctx.redis,
+    worker: !!options.worker,
+    onRefuse: (bound, source) => metrics.boundHits.inc({ bound, source }),
+  });
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis, metrics };
   // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
   // `--workers` without Redis: the primary holds the presence of every worker.
   const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
@@ -188,6 +187,13 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     presence.attach(socket);
   });
 
+  if (config.recovery.maxDisconnectionSeconds !== undefined) {
+    logger.warn(
+      { key: 'recovery.maxDisconnectionSeconds' },
+      'recovery.maxDisconnectionSeconds no longer does anything: Socket.IO connection state recovery is off; ' +
+        'reconnecting clients catch up from room history (history.size, history.maxAgeSeconds). Remove the key.',
+    );
+  }
   if (config.demo) {
     logger.warn(
       '*** DEMO KEYS IN USE: sources "demo" and "remote_debug" use the public keys from the contract. ' +

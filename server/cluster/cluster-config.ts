@@ -15,8 +15,7 @@ export const adapterSchema = z.discriminatedUnion('type', [
       prefix: z.string().min(1).max(64).regex(/^[\w.:-]+$/, 'adapter.prefix may hold only letters, digits, "_", ".", ":" and "-"').default('im'),
       /**
        * `streams`: @socket.io/redis-streams-adapter (the default: instances that lose Redis for a
-       * moment read on from where they stopped, and Socket.IO's connection state recovery works
-       * across instances). `pubsub`: @socket.io/redis-adapter (plain PUBLISH/SUBSCRIBE).
+       * moment read on from where they stopped). `pubsub`: @socket.io/redis-adapter (plain PUBLISH/SUBSCRIBE).
        * README "Deployment and clustering" has the measurements behind the default.
        */
       transport: z.enum(['streams', 'pubsub']).default('streams'),
@@ -46,16 +45,18 @@ export type AdapterConfig = z.infer<typeof adapterSchema>;
 export type RedisAdapterConfig = Extract<AdapterConfig, { type: 'redis' }>;
 
 /**
- * Socket.IO connection state recovery: a client that comes back within this window gets its
- * session and the packets it missed (memory and Redis-streams adapters). 0 turns it off. Room
- * history (offset + epoch) covers every adapter and instance crashes as well.
+ * Formerly Socket.IO's connection state recovery window. Recovery is now always off: it added
+ * an offset argument to every broadcast (clients other than socket.io-client 4 saw it), kept
+ * every broadcast packet for the window, and restored rooms before the handshake was checked.
+ * The SDK's history catch-up (offset + epoch) is the recovery. The key still parses, so old
+ * configuration files keep working; the server warns at start-up that it does nothing.
  */
 export const recoverySchema = z
   .object({
-    maxDisconnectionSeconds: z.number().int().min(0).max(86_400).default(120),
+    maxDisconnectionSeconds: z.number().int().min(0).max(86_400).optional(),
   })
   .strict()
-  .default({ maxDisconnectionSeconds: 120 });
+  .default({});
 
 /**
  * Where `filename` message logs live. `auto`: in Redis when the adapter is Redis (so

@@ -371,7 +371,7 @@ console.log(res);
 
   it('messages sent during a brief reconnect arrive in order, and missed pushes are fetched', async () => {
     // No session recovery: the reconnect is a new session, as after an instance crash.
-    const server = await startServer({ recovery: { maxDisconnectionSeconds: 0 } });
+    const server = await startServer();
     extraServers.push(server);
     const hold = holdHandshakes(server);
     const config = ', reconnection_delay: 50, reconnection_delay_max: 100';

@@ -152,8 +152,8 @@ describe('createClient (ESM entry) against the real server', () => {
   });
 
   it('queues sends while disconnected (bounded) and flushes them in order on reconnect', async () => {
-    // No state recovery: the reconnect is a new session, as after an instance crash.
-    const s = await server({ recovery: { maxDisconnectionSeconds: 0 } });
+    // The reconnect is a new session (no state recovery), as after an instance crash.
+    const s = await server();
     const hold = holdHandshakes(s);
     const a = open(s.url, 'chat', { queueSize: 5 }, '1');
     const b = open(s.url, 'chat', {}, '2');
@@ -174,7 +174,7 @@ describe('createClient (ESM entry) against the real server', () => {
   });
 
   it('after a reconnect asks history for what it missed: in order, once, live messages after', async () => {
-    const s = await server({ recovery: { maxDisconnectionSeconds: 0 } });
+    const s = await server();
     const hold = holdHandshakes(s);
     const gaps: string[] = [];
     const b = open(s.url, 'r1,r2', { onGap: (room) => gaps.push(room) }, '2');
@@ -226,7 +226,7 @@ describe('createClient (ESM entry) against the real server', () => {
   });
 
   it('catches up even when the reconnect flush uses up the per-connection event rate (history reads are retried)', async () => {
-    const s = await server({ recovery: { maxDisconnectionSeconds: 0 }, rateLimits: { perConnection: 6 } });
+    const s = await server({ rateLimits: { perConnection: 6 } });
     const hold = holdHandshakes(s);
     const gaps: string[] = [];
     const b = open(s.url, 'busy', { onGap: (room) => gaps.push(room), ackTimeout: 5000 }, '2');
@@ -296,7 +296,7 @@ describe('createClient (ESM entry) against the real server', () => {
   async function listenOn(port: number, historyStore: HistoryStore, held = false) {
     const logDir = mkdtempSync(path.join(tmpdir(), 'im-logs-'));
     const server = createServer({
-      config: { ...demoConfigInput(), demo: false, logLevel: 'silent', logDir, recovery: { maxDisconnectionSeconds: 0 } },
+      config: { ...demoConfigInput(), demo: false, logLevel: 'silent', logDir },
       logger: pino({ level: 'silent' }),
       historyStore,
     });

@@ -14,8 +14,8 @@ let server: TestServer;
 const clients: ImClient[] = [];
 
 beforeAll(async () => {
-  // Connection state recovery stays on (the default): a recovered session goes through the
-  // handshake checks again (skipMiddlewares: false), so a reused sign is refused there too.
+  // Connection state recovery is off: every reconnect is a new session through the handshake
+  // checks, so a reused sign is refused there.
   server = await startServer({
     sources: {
       demo: { signKey: DEMO_SOURCES.demo.signKey },
@@ -91,8 +91,8 @@ describe('connectSigned with scheme "strong"', () => {
       dropTransport('u1');
       expect(await again).toMatchObject({ reconnect: true });
       const [now] = socketsOf('u1');
-      // Recovered (no message lost) and still checked: a fresh sign each time.
-      expect(now!.recovered).toBe(true);
+      // A new session, checked again: a fresh sign each time.
+      expect(now!.recovered).toBe(false);
       expect(now!.data.signedWith).toBe('strong');
       nonces.push(now!.handshake.auth.nonce as string);
     }

@@ -22,19 +22,19 @@ const SOURCES = {
 };
 
 /**
- * Connection state recovery off: every reconnect goes through the handshake again (Socket.IO
- * skips the handshake middleware for a recovered session), so a reused sign would be refused.
+ * Connection state recovery is off: every reconnect goes through the handshake again, so a
+ * reused sign would be refused.
  */
 let server: TestServer;
-/** The default configuration (recovery on), as most deployments run. */
+/** A configuration that still sets the old `recovery` key: it no longer changes anything. */
 let recovering: TestServer;
 const running: ImDebugProcess[] = [];
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
   [server, recovering] = await Promise.all([
-    startServer({ sources: SOURCES, recovery: { maxDisconnectionSeconds: 0 } }),
     startServer({ sources: SOURCES }),
+    startServer({ sources: SOURCES, recovery: { maxDisconnectionSeconds: 120 } }),
   ]);
 });
 afterEach(async () => {
@@ -150,8 +150,8 @@ describe('im-debug send --strong', () => {
 
 describe('im-debug tail --strong', () => {
   it.each([
-    ['recovery off: every reconnect is a new handshake', false],
-    ['recovery on (the default)', true],
+    ['default configuration', false],
+    ['an old configuration with recovery.maxDisconnectionSeconds: 120', true],
   ])('follows a strong-only source and signs every reconnect afresh, no replay refusal (%s)', async (_name, withRecovery) => {
     const target = withRecovery ? recovering : server;
     const p = cli(['tail', '--server', target.url, '--source', 'strict', '--sign-key', KEY, '--room', 'live', '--strong', '--userid', 'ops-1', '--json']);
@@ -168,7 +168,7 @@ describe('im-debug tail --strong', () => {
     first.conn.close();
     await stderrCount(p, /^im-debug: reconnected; /, 1);
     const second = serverSocketOf('ops-1', target);
-    if (!withRecovery) expect(second.recovered).toBe(false);
+    expect(second.recovered).toBe(false);
     nonces.push(second.handshake.auth.nonce as string);
     await push('live', 'm2', target);
     await p.stdoutLines(2);
@@ -177,7 +177,7 @@ describe('im-debug tail --strong', () => {
     second.disconnect();
     await stderrCount(p, /^im-debug: reconnected; /, 2);
     const last = serverSocketOf('ops-1', target);
-    if (!withRecovery) expect(last.recovered).toBe(false);
+    expect(last.recovered).toBe(false);
     expect(last.data.signedWith).toBe('strong');
     nonces.push(last.handshake.auth.nonce as string);
     await push('live', 'm3', target);
