@@ -1,5 +1,6 @@
 import { asLogEntry, type CallSite, type LogEntry, type LogLevel } from '../packages/protocol/log-entry';
 import type { Message } from '../packages/protocol/messages';
+import { ORIGINAL_HOOK_ORIGIN, originalHookArgs } from '../packages/protocol/original-hook';
 import { searchText } from './format';
 
 /** One line of the /debug list: a log entry, or a plain message shown as one. */
@@ -92,6 +93,12 @@ export function toRow(id: number, m: Message): Row {
       callSite: entry.callSite,
       group: entry.group ?? 0,
     };
+  }
+  // The original hook's `postMsg(arguments, "console-log")`: a log row of its arguments. No
+  // `entry`: it has no session or sequence number to tell repeats apart by.
+  const legacyArgs = originalHookArgs(m.data);
+  if (legacyArgs) {
+    return { id, message: m, level: 'log', method: 'log', ts: m.ts ?? Date.now(), session: '', origin: ORIGINAL_HOOK_ORIGIN, args: legacyArgs, group: 0 };
   }
   return {
     id,

@@ -46,7 +46,8 @@ function header(entry: ViewEntry, opts: LineOptions): Segment[] {
   else out.push({ text: `${LEVEL_BADGE[entry.level]} `, color: LEVEL_COLOR[entry.level], bold: true });
   if (opts.multiRoom) out.push({ text: `#${sanitizeLine(entry.room)} `, color: 'blue' });
   if (entry.session !== undefined) out.push({ text: `${sanitizeLine(shortSession(entry.session))} `, color: sessionColor(entry.session) });
-  else if (entry.kind === 'plain') out.push({ text: `${'·'.padEnd(8)} `, dim: true });
+  // Plain messages and the original hook's rows have no session.
+  else out.push({ text: `${'·'.padEnd(8)} `, dim: true });
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { asLogEntry, LOG_LEVELS, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
+import { asLogEntry, LOG_LEVELS, originalHookEntry, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
 import { formatArgs, formatInline, sanitizeLine } from '../format/value';
 
 /**
@@ -84,6 +84,12 @@ export function toViewEntry(message: Message, id: number, receivedAt: number): V
       summary: logSummary(log),
       callSite: callSiteText(log),
     };
+  }
+  // The original hook's `postMsg(arguments, "console-log")`: a log row of its arguments, with
+  // no session (the original sent none). `message` stays as received, for the JSON view and --json.
+  const legacy = originalHookEntry(message.data, timeOf(message, receivedAt));
+  if (legacy) {
+    return { id, kind: 'log', room: message.room_id, time: legacy.ts, level: 'log', log: legacy, message, summary: logSummary(legacy) };
   }
   const data = message.data;
   return {
