@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ImError, LOG_LEVELS } from '../packages/protocol';
+import { ImError, LOG_LEVELS, OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES } from '../packages/protocol';
 import { processIo, type CliIo } from './commands/io';
 import type { SendFlags } from './commands/send';
-import { OPERATOR_ACTIONS, runSign, type SignFlags } from './commands/sign';
+import type { OpenFlags } from './commands/open';
+import { runSign, type SignFlags } from './commands/sign';
 import type { TailFlags } from './commands/tail';
 import { KEY_HELP } from './state/keys';
 
@@ -68,13 +69,48 @@ With --strong (IM_STRONG=1) the connect and notify signs are the strong ones (SE
   notify         HMAC-SHA256(key, im-v2\\nnotify\\nsource\\nroom_id\\nsha256_hex(data)\\nts\\nnonce)
   sent as sign_type=hmac-sha256, ts, nonce and sign; each is accepted once, near its ts.
 
+Operator actions (--action; the sign also goes in X-Im-Sign and X-Im-Ts headers, or ?ts=&sign=):
+${OPERATOR_ACTION_NAMES.map((name) => {
+  const a = OPERATOR_ACTIONS[name];
+  const routes = a.routes.map((r) => `${r.method} ${r.path}`).join(', ');
+  return `  ${name.padEnd(10)} ${a.allows}\n  ${''.padEnd(10)} subject: ${a.subject}; ${routes}`;
+}).join('\n')}
+
 Examples:
   $ im-debug sign --rooms console-log                     # 5b092ffd2f7bcd3eddc9a7655600a998 with the demo key
   $ im-debug sign --source demo --room monitor_room --data hello
-  $ im-debug sign --source shop --sign-key "$KEY" --action refresh --subject lobby
-  $ im-debug sign --source shop --sign-key "$KEY" --action logs --subject 2026-11-26/orders.log --json
+${OPERATOR_ACTION_NAMES.map((name) => {
+  const a = OPERATOR_ACTIONS[name];
+  const subject = a.exampleSubject === '' ? '' : ` --subject ${a.exampleSubject}`;
+  return `  $ im-debug sign --source shop --sign-key "$KEY" --action ${name}${subject}`;
+}).join('\n')}
+  $ im-debug sign --source demo --action monitor --json  # the demo key, for a local server
   $ im-debug sign --source shop --sign-key "$KEY" --strong --rooms lobby,user-1305 --userid 1305 --json
   $ im-debug sign --source shop --sign-key "$KEY" --strong --room lobby --data hello
+`;
+
+const OPEN_HELP = `
+Makes the ready link to a page of the server, signed with the key im-debug knows (--sign-key,
+env IM_SIGN_KEY, the config file, or the public demo key for a server on this machine, as
+tail finds it), prints it and opens the system browser ($BROWSER, xdg-open, open, start)
+unless --print or there is none. The sign sits in the URL fragment (#…), which browsers never
+send to a server; the pages pass it on in Socket.IO's auth (/debug) or in headers (/monitor).
+
+  debug     /debug for one room (--room, default console-log; --source, default remote_debug):
+            the md5 connect sign, which does not expire; with --strong a strong connect sign,
+            accepted once: a reload is refused as a replay, so run open again for a new link
+  monitor   /monitor (live presence of --source): an operator sign for "monitor", valid for
+            the server's signature window around its ts (300 s by default; --window to say
+            otherwise); reloads work until then, the page says when the link expired.
+            --room pre-fills its room filter.
+
+Examples:
+  $ im-debug open debug                                   # local demo server: remote_debug / console-log
+  $ im-debug open debug --room checkout --print           # print the link only
+  $ im-debug open monitor --source demo
+  $ im-debug open monitor --source shop --server https://im.example.com --sign-key "$KEY"
+  $ im-debug open debug --source shop --room orders --sign-key "$KEY" --strong
+  $ im-debug open monitor --source demo --ts 1795670830 --print   # a link signed for another moment
 `;
 
 const SERVE_HELP = `Usage: im-debug serve [options]
@@ -92,7 +128,7 @@ The server's own options:
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command()
     .name('im-debug')
-    .description('Remote-debug console in the terminal, and tools for node-socket-im: tail, serve, send, sign.')
+    .description('Remote-debug console in the terminal, and tools for node-socket-im: tail, serve, send, sign, open.')
     .version(version())
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)');
@@ -170,8 +206,8 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--rooms <room_ids>', 'connect sign for these room_ids (comma-separated, exactly as sent)')
     .option('--room <room_id>', 'notify sign: the room_id field')
     .option('--data <text>', 'notify sign: the data field')
-    .addOption(new Option('--action <action>', 'operator sign for this action').choices([...OPERATOR_ACTIONS]))
-    .option('--subject <subject>', 'operator subject: a room (refresh, history) or date/filename (logs)')
+    .addOption(new Option('--action <action>', 'operator sign for this action (see below)').choices([...OPERATOR_ACTION_NAMES]))
+    .option('--subject <subject>', "operator subject: a room (refresh, history, online), date/filename (logs), a date (today), a userid (pageviews), '' (monitor)")
     .option('--ts <seconds>', 'operator (and strong sign) timestamp, Unix seconds (default now)')
     .option('--strong', 'strong connect/notify signs: HMAC-SHA256 with ts and nonce (env IM_STRONG=1)')
     .option('--no-strong', 'legacy md5 signs even if IM_STRONG or the config file asks for strong ones')
@@ -182,6 +218,26 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addHelpText('after', SIGN_HELP)
     .action((flags: SignFlags) => done(runSign(flags, io)));
 
+  program
+    .command('open')
+    .description('print and open the ready, signed link to /debug or /monitor')
+    .argument('<page>', 'debug or monitor')
+    .option('--room <room>', 'debug: the room to read (default console-log); monitor: pre-fill the room filter')
+    .option('--source <name>', 'source (env IM_SOURCE, default remote_debug)')
+    .option('--server <url>', 'server URL (env IM_SERVER, default http://127.0.0.1:4000)')
+    .option('--sign-key <key>', 'sign key of the source (env IM_SIGN_KEY; the demo key for a local server)')
+    .option('--config <file>', 'settings file (env IM_DEBUG_CONFIG, default ~/.config/im-debug.json)')
+    .option('--strong', 'debug: a strong connect sign (single use) for sources with signing "strong" (env IM_STRONG=1)')
+    .option('--no-strong', 'debug: the md5 connect sign even if IM_STRONG or the config file asks for strong ones')
+    .option('--user <name>', 'debug with --strong: the username (and userid, if not --userid)')
+    .option('--userid <id>', 'debug with --strong: the userid the sign covers (default as tail)')
+    .option('--ts <seconds>', 'sign for this Unix time instead of now')
+    .option('--window <seconds>', "the server's signatureWindowSeconds, for the expiry shown (default 300)")
+    .option('--print', 'print the link only; do not open a browser')
+    .option('--json', 'print the link and its notes as JSON')
+    .addHelpText('after', OPEN_HELP)
+    .action(async (page: string, flags: OpenFlags) => done(await (await import('./commands/open')).runOpen(page, flags, io)));
+
   program.addHelpText(
     'after',
     `
@@ -190,6 +246,8 @@ Examples:
   $ im-debug tail --room console-log        # its remote-debug console, live
   $ im-debug send --room console-log --level error --data 'boom'
   $ im-debug sign --rooms console-log
+  $ im-debug open debug                     # the /debug page of the local server, signed, in the browser
+  $ im-debug open monitor --source demo     # its live presence monitor
 Run im-debug <command> --help for each command's options and examples.`,
   );
   return program;

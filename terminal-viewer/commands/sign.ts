@@ -1,4 +1,4 @@
-import { ImError } from '../../packages/protocol';
+import { ImError, OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES, isOperatorAction } from '../../packages/protocol';
 import {
   NONCE_PATTERN,
   TS_PATTERN,
@@ -37,7 +37,8 @@ export interface SignFlags {
   json?: boolean;
 }
 
-export const OPERATOR_ACTIONS = ['refresh', 'logs', 'history'] as const;
+/** Every action the server signs for, from the one list in packages/protocol. */
+export { OPERATOR_ACTION_NAMES };
 
 /** The extra fields of a strong sign (the legacy md5 report has none of them). */
 export interface StrongParts {
@@ -56,18 +57,26 @@ export interface SignReport {
   keyFrom: string;
   connect?: { room_ids: string; sign: string; query: string } & (Legacy | (StrongParts & { userid: string; auth: ConnectAuthFields }));
   notify?: { room_id: string; data: string; sign: string; body: string } & (Legacy | StrongParts);
-  operator?: { action: string; subject: string; ts: string; sign: string; query: string };
+  operator?: {
+    action: string;
+    subject: string;
+    ts: string;
+    sign: string;
+    query: string;
+    /** The request to make: the action's first route with the query (sign and ts in it, for older servers). */
+    request: string;
+    /** The same request with the sign in headers instead (what the pages do; stays out of URLs and logs). */
+    headers: { request: string; 'X-Im-Sign': string; 'X-Im-Ts': string };
+  };
 }
 
-function operatorQuery(action: string, source: string, subject: string, ts: string, sign: string): string {
-  const q = new URLSearchParams({ source });
-  if (action === 'logs') {
-    const [date = '', ...rest] = subject.split('/');
-    q.set('filename', rest.join('/'));
-    q.set('date', date);
-  } else q.set('room_id', subject);
-  q.set('ts', ts);
-  q.set('sign', sign);
+/** The query of an operator request: source, the subject's parameters (as the action's route reads them), ts and sign. */
+export function operatorQuery(action: keyof typeof OPERATOR_ACTIONS, source: string, subject: string, cred?: { ts: string; sign: string }): string {
+  const q = new URLSearchParams({ source, ...OPERATOR_ACTIONS[action].subjectParams(subject) });
+  if (cred) {
+    q.set('ts', cred.ts);
+    q.set('sign', cred.sign);
+  }
   return q.toString();
 }
 
@@ -128,14 +137,25 @@ export function computeSigns(flags: SignFlags, io: CliIo, now: number = Date.now
     report.notify = { room_id: flags.room, data: flags.data, sign, body: new URLSearchParams({ source, room_id: flags.room, data: flags.data, sign }).toString() };
   }
   if (flags.action !== undefined) {
-    if (!(OPERATOR_ACTIONS as readonly string[]).includes(flags.action)) {
-      throw new ImError('INVALID_PARAMETER', `--action must be one of ${OPERATOR_ACTIONS.join(', ')}`);
+    const action = flags.action;
+    if (!isOperatorAction(action)) {
+      throw new ImError('INVALID_PARAMETER', `--action must be one of ${OPERATOR_ACTION_NAMES.join(', ')}`);
     }
     const subject = flags.subject ?? flags.room ?? flags.rooms ?? '';
     const ts = flags.ts ?? String(Math.floor(now / 1000));
     if (!/^\d+$/.test(ts)) throw new ImError('INVALID_PARAMETER', '--ts is Unix time in seconds');
-    const sign = operatorSign(key, flags.action, source, subject, ts);
-    report.operator = { action: flags.action, subject, ts, sign, query: operatorQuery(flags.action, source, subject, ts, sign) };
+    const sign = operatorSign(key, action, source, subject, ts);
+    const route = OPERATOR_ACTIONS[action].routes[0];
+    const query = operatorQuery(action, source, subject, { ts, sign });
+    report.operator = {
+      action,
+      subject,
+      ts,
+      sign,
+      query,
+      request: `${route.method} ${route.path}?${query}`,
+      headers: { request: `${route.method} ${route.path}?${operatorQuery(action, source, subject)}`, 'X-Im-Sign': sign, 'X-Im-Ts': ts },
+    };
   }
   return report;
 }
@@ -165,6 +185,8 @@ export function formatSignReport(r: SignReport): string {
     const input = JSON.stringify(`${r.operator.action}\n${r.source}\n${r.operator.subject}\n${r.operator.ts}`);
     rows.push(['operator sign', `${r.operator.sign}  = HMAC-SHA256(key, ${input})`]);
     rows.push(['operator query', `?${r.operator.query}`]);
+    rows.push(['request', r.operator.request]);
+    rows.push(['or headers', `${r.operator.headers.request}  with  X-Im-Sign: ${r.operator.sign}  X-Im-Ts: ${r.operator.ts}  (keeps the sign out of URLs and logs)`]);
   }
   if (r.connect?.scheme === 'strong' || r.notify?.scheme === 'strong') {
     rows.push(['note', "a strong sign is accepted once, within the server's window around ts (default ±300 s): sign again for the next request"]);
