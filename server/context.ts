@@ -4,6 +4,7 @@ import type { Relay, ImServer } from './cluster/relay';
 import type { ServerConfig, SourceConfig } from './config';
 import type { MessageLog } from './logs/message-log';
 import type { SecurityServices } from './security/services';
+import type { ServerMetrics } from './metrics';
 import { ImError, LEGACY_MESSAGES, parseRoomList } from '../packages/protocol';
 
 /** Everything a route or socket handler needs, built once by createServer. */
@@ -20,6 +21,8 @@ export interface ServerContext {
   redis?: Redis;
   /** Nonces, rate limits and connection caps (server/security). */
   security: SecurityServices;
+  /** The server's metrics (bounds count what they drop or refuse in im_bound_hits_total). */
+  metrics?: ServerMetrics;
 }
 
 export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {

@@ -120,6 +120,8 @@ export async function fanoutPart(ctx: PartContext): Promise<PartOutput> {
       },
     ],
     notes: [
+      'Every client connects from 127.0.0.1, so our server runs with the per-address connection caps lifted ' +
+        '(`limits.maxConnectionsPerIp`, `maxHookConnectionsPerIp`, `maxHookConnectionsPerSource` = 0; bench/servers/ours.ts).',
       `Signed \`POST /api/notify\` (form body, ${plan.payloadBytes}-byte \`data\`) to one room of ${subscribers} subscribers, ` +
         `websocket transport. Each round: connect, ${plan.warmupMs} ms warm-up, ${plan.durationMs} ms measured, then a drain ` +
         `that checks every message reached every subscriber (${lost === 0 ? 'none lost' : `**${lost} incomplete or refused**`}). ` +

@@ -120,6 +120,8 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
       },
     ],
     notes: [
+      'Every client connects from 127.0.0.1, so our server runs with the per-address connection caps lifted ' +
+        '(`limits.maxConnectionsPerIp`, `maxHookConnectionsPerIp`, `maxHookConnectionsPerSource` = 0; bench/servers/ours.ts).',
       `${fmtInt(count)} websocket connections${count < wanted ? ` (fewer than ${fmtInt(wanted)}: the open-files limit allows no more)` : ''}, ` +
         'each with the contract\'s signed query (one of 100 rooms), opened from the load process and left idle. The server\'s ' +
         '`process.memoryUsage()` is read after three forced full collections before the first connection and after the last; ' +

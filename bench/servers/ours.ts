@@ -15,9 +15,16 @@ const demo = demoConfigInput();
 // The browser part lifts the hook's per-connection rate so a measured burst is never throttled.
 const hookRate = Number(process.env.BENCH_HOOK_RATE) || undefined;
 if (hookRate && demo.sources.remote_debug) demo.sources.remote_debug.hook = { rooms: ['console-log'], maxEntriesPerSecond: hookRate };
+// Every client of a benchmark comes from 127.0.0.1: the per-address connection caps (on by
+// default) are lifted unless the part measures with them (BENCH_DEFAULT_CAPS=1, the abuse part).
+const caps = process.env.BENCH_DEFAULT_CAPS === '1' ? {} : { maxConnectionsPerIp: 0, maxHookConnectionsPerIp: 0, maxHookConnectionsPerSource: 0 };
+// BENCH_CONFIG: JSON merged over the config's top level (the abuse part's well-behaved twins).
+const extra = process.env.BENCH_CONFIG ? (JSON.parse(process.env.BENCH_CONFIG) as ServerConfigInput) : {};
 const config: ServerConfigInput = {
   ...demo,
   demo: false,
+  limits: caps,
+  ...extra,
   logLevel: 'silent',
   host: '127.0.0.1',
   port: 0,

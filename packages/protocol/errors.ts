@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'FORBIDDEN',
   'RATE_LIMITED',
+  /** A connection cap (per address, per user, unsigned hooks per address or per source) is full. */
+  'TOO_MANY_CONNECTIONS',
   'NOT_FOUND',
   'UNAVAILABLE',
   'INTERNAL',
@@ -43,6 +45,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   FORBIDDEN: 403,
   RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 429,
   NOT_FOUND: 404,
   UNAVAILABLE: 503,
   INTERNAL: 500,

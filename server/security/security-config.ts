@@ -47,10 +47,17 @@ export const sourceSecurityShape = {
   maxMessagesPerSecond: z.number().int().nonnegative().optional(),
 };
 
+/** The connection caps' defaults: on, so one address or one source cannot fill an instance. */
+export const CONNECTION_CAP_DEFAULTS = { perIp: 256, hookPerIp: 16, hookPerSource: 256 } as const;
+
 /** The security limits (merged into `limits` in server/config.ts). 0 turns a cap off. */
 export const securityLimitsShape = {
-  /** Open socket connections from one client IP, per instance. */
-  maxConnectionsPerIp: z.number().int().nonnegative().default(0),
+  /** Open socket connections from one client IP (signed and unsigned), per instance. */
+  maxConnectionsPerIp: z.number().int().nonnegative().default(CONNECTION_CAP_DEFAULTS.perIp),
+  /** Open unsigned hook connections (`role=publisher`) from one client IP, per instance. */
+  maxHookConnectionsPerIp: z.number().int().nonnegative().default(CONNECTION_CAP_DEFAULTS.hookPerIp),
+  /** Open unsigned hook connections of one source, from all addresses, per instance. */
+  maxHookConnectionsPerSource: z.number().int().nonnegative().default(CONNECTION_CAP_DEFAULTS.hookPerSource),
   /** Open socket connections of one user (source + userid), per instance. */
   maxConnectionsPerUser: z.number().int().nonnegative().default(0),
   /** Strong-sign nonces remembered at once by one instance without Redis (replay protection). */

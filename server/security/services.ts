@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
-import { createConnectionLimits, type ConnectionLimits } from './connection-limits';
+import { createConnectionLimits, type ConnectionBound, type ConnectionLimits } from './connection-limits';
 import { createIpcSecurity } from './ipc-security';
 import { createMemoryNonceStore, createRedisNonceStore, type NonceStore } from './nonce-store';
 import { createRateLimits, type RateLimits } from './rate-limits';
@@ -20,6 +20,8 @@ export interface SecurityOptions {
   /** The shared Redis, read at each use (it may be attached after the server is built). */
   redis: () => Redis | undefined;
   logger: Logger;
+  /** Told when a connection cap refuses a handshake (im_bound_hits_total). */
+  onRefuse?: (bound: ConnectionBound, source: string) => void;
   /**
    * `--workers N`: without Redis, nonces and the per-IP/per-source counts are kept by the
    * primary over IPC (server/security/ipc-security.ts).
@@ -63,6 +65,9 @@ export function createSecurityServices(opts: SecurityOptions): SecurityServices 
   const connections = createConnectionLimits({
     maxPerIp: config.limits.maxConnectionsPerIp,
     maxPerUser: config.limits.maxConnectionsPerUser,
+    maxHookPerIp: config.limits.maxHookConnectionsPerIp,
+    maxHookPerSource: config.limits.maxHookConnectionsPerSource,
+    onRefuse: opts.onRefuse,
   });
   return { nonces, rates, connections, close: () => ipc?.close() };
 }

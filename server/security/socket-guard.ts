@@ -1,7 +1,7 @@
 import { Socket as SocketClass, type Socket } from 'socket.io';
 import { ImError, type AckResult } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import { connectionUserKey } from '../socket/auth';
+import { connectionKey } from '../socket/auth';
 import { ensureListener } from '../socket/socket-events';
 
 /** Events that publish messages: they count against the per-IP and per-source rates. */
@@ -12,16 +12,29 @@ function refuse(socket: Socket, ack: ((r: AckResult) => void) | undefined, err: 
   else socket.emit('sys_error', err.message);
 }
 
+const releasers = new WeakMap<ServerContext, (this: Socket) => void>();
+
+/** One `disconnect` listener per server, shared by its sockets (no closure per connection). */
+function releaserFor(ctx: ServerContext): (this: Socket) => void {
+  let found = releasers.get(ctx);
+  if (!found) {
+    found = function (this: Socket) {
+      ctx.security.connections.release(connectionKey(this.data));
+    };
+    releasers.set(ctx, found);
+  }
+  return found;
+}
+
 /**
- * Counts the connection under the per-IP and per-user caps until it disconnects. The handshake
- * already checked the caps; two handshakes racing past that check are caught here.
+ * Counts the connection under the per-IP, per-user and unsigned-hook caps until it disconnects.
+ * The handshake already checked the caps; two handshakes racing past that check are caught here.
  */
 export function trackConnection(ctx: ServerContext, socket: Socket): void {
-  const { maxConnectionsPerIp, maxConnectionsPerUser } = ctx.config.limits;
-  // Both caps off (the default): no bookkeeping, no disconnect listener per connection.
-  if (maxConnectionsPerIp === 0 && maxConnectionsPerUser === 0) return;
-  const { over, release } = ctx.security.connections.track(socket.data.ip ?? 'unknown', connectionUserKey(socket.data));
-  socket.once('disconnect', release);
+  // Every cap off: no bookkeeping, no disconnect listener per connection.
+  if (!ctx.security.connections.enabled) return;
+  const over = ctx.security.connections.track(connectionKey(socket.data));
+  socket.on('disconnect', releaserFor(ctx));
   if (over) {
     socket.data.watchQuit = false;
     socket.emit('sys_error', over.message);

@@ -3,6 +3,7 @@ import { ImError, LEGACY_MESSAGES, singleField, type SocketData } from '../../pa
 import { roomList, sourceConfig, type ServerContext } from '../context';
 import { originAllowed } from '../http/notify';
 import { clientIp } from '../security/client-ip';
+import type { ConnectionKey } from '../security/connection-limits';
 import { checkRooms, roomAllowed } from '../security/rights';
 import { claimNonce, signFields, verifyConnectSign } from '../security/verify-sign';
 import { publishToken, signsEqual } from '../../packages/signing';
@@ -66,7 +67,7 @@ export async function authenticateHandshake(ctx: ServerContext, query: Query, me
   }
   checkRooms(cfg.rights.join, rooms, { userid, userBound: verified.scheme === 'strong', joined: [] }, 'join', source);
   const ip = meta.ip ?? 'unknown';
-  ctx.security.connections.check(ip, userKey(source, userid));
+  ctx.security.connections.check({ ip, user: userKey(source, userid), source });
   await claimNonce(ctx, verified);
   return {
     source,
@@ -109,8 +110,8 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query,
     );
   }
   const ip = meta.ip ?? 'unknown';
-  // Unsigned: the userid proves nothing, so only the per-IP cap applies.
-  ctx.security.connections.check(ip, undefined);
+  // Unsigned: the userid proves nothing, so the per-IP caps and the per-source hook cap apply.
+  ctx.security.connections.check({ ip, hookSource: source, source });
   return {
     source,
     userid: singleField(query.userid, 'userid').slice(0, 256) || 'hook',
@@ -126,9 +127,12 @@ function authenticatePublisher(ctx: ServerContext, source: string, query: Query,
   };
 }
 
-/** The key connection caps count a socket under (undefined for unsigned hooks). */
-export function connectionUserKey(data: SocketData): string | undefined {
-  return data.signedWith === 'none' ? undefined : userKey(data.source, data.userid);
+/** The key connection caps count a socket under: its user, or for unsigned hooks its source. */
+export function connectionKey(data: SocketData): ConnectionKey {
+  const ip = data.ip ?? 'unknown';
+  return data.signedWith === 'none'
+    ? { ip, hookSource: data.source, source: data.source }
+    : { ip, user: userKey(data.source, data.userid), source: data.source };
 }
 
 /** Turns any failure into the error Socket.IO sends as `connect_error` (`message` and `data: {code, message}`). */

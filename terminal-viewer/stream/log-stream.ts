@@ -74,7 +74,7 @@ export function toMessage(raw: unknown): Message {
 }
 
 /** Handshake refusals worth retrying: the server is busy or shutting down, not refusing us. */
-const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL']);
+const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'TOO_MANY_CONNECTIONS', 'INTERNAL']);
 
 interface RoomCursor {
   epoch?: string;

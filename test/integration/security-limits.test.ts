@@ -153,7 +153,7 @@ describe('connection caps', () => {
     const a = await connectClient(server.url, { userid: 'u1' });
     const b = await connectClient(server.url, { userid: 'u1' });
     const err = await refusedConnect(server.url, { userid: 'u1' });
-    expect(err.data).toEqual({ code: 'RATE_LIMITED', message: 'too many open connections for this user (at most 2); close one and retry' });
+    expect(err.data).toEqual({ code: 'TOO_MANY_CONNECTIONS', message: 'too many open connections for this user (at most 2); close one and retry' });
     const c = await connectClient(server.url, { userid: 'u2' });
     const ipErr = await refusedConnect(server.url, { userid: 'u3' });
     expect(ipErr.data?.message).toBe('too many open connections from this IP address (at most 3); close one and retry');
@@ -164,7 +164,7 @@ describe('connection caps', () => {
       forceNew: true,
     });
     const hookErr = await new Promise<ConnectErr>((resolve) => hook.once('connect_error', resolve));
-    expect(hookErr.data?.code).toBe('RATE_LIMITED');
+    expect(hookErr.data?.code).toBe('TOO_MANY_CONNECTIONS');
     hook.close();
 
     a.close();

@@ -52,22 +52,35 @@ describe('rate limits', () => {
 });
 
 describe('connection caps', () => {
-  it('counts per IP and per user and releases once', () => {
-    const caps = createConnectionLimits({ maxPerIp: 2, maxPerUser: 1 });
-    caps.check('ip', 'u1');
-    const a = caps.track('ip', 'u1');
-    expect(a.over).toBeUndefined();
-    expect(() => caps.check('ip', 'u1')).toThrow('for this user');
-    caps.check('ip', undefined);
-    const b = caps.track('ip', undefined);
-    expect(() => caps.check('ip', 'u2')).toThrow('from this IP address');
+  const none = { maxHookPerIp: 0, maxHookPerSource: 0 };
+  it('counts per IP and per user', () => {
+    const refused: string[] = [];
+    const caps = createConnectionLimits({ maxPerIp: 2, maxPerUser: 1, ...none, onRefuse: (b) => refused.push(b) });
+    const u1 = { ip: 'ip', user: 's:u1', source: 's' };
+    caps.check(u1);
+    expect(caps.track(u1)).toBeUndefined();
+    expect(() => caps.check(u1)).toThrow('for this user');
+    const hook = { ip: 'ip', hookSource: 's', source: 's' };
+    caps.check(hook);
+    expect(caps.track(hook)).toBeUndefined();
+    expect(() => caps.check({ ip: 'ip', user: 's:u2', source: 's' })).toThrow('from this IP address');
     // A racing third connection learns it on track().
-    const c = caps.track('ip', 'u3');
-    expect(c.over?.code).toBe('RATE_LIMITED');
-    c.release();
-    a.release();
-    a.release();
-    b.release();
-    expect(caps.open).toEqual({ ips: 0, users: 0 });
+    const u3 = { ip: 'ip', user: 's:u3', source: 's' };
+    expect(caps.track(u3)?.code).toBe('TOO_MANY_CONNECTIONS');
+    expect(refused).toEqual(['connections_per_user', 'connections_per_ip', 'connections_per_ip']);
+    for (const k of [u3, u1, hook]) caps.release(k);
+    expect(caps.open).toEqual({ ips: 0, users: 0, hookIps: 0, hookSources: 0 });
+  });
+
+  it('unsigned hooks per IP and per source', () => {
+    const caps = createConnectionLimits({ maxPerIp: 0, maxPerUser: 0, maxHookPerIp: 2, maxHookPerSource: 3 });
+    const hook = (ip: string, source = 's') => ({ ip, hookSource: source, source });
+    for (const k of [hook('a'), hook('a')]) caps.track(k);
+    expect(() => caps.check(hook('a'))).toThrow('of unsigned hooks from this IP address (at most 2)');
+    // Signed connections from that address are not hooks.
+    caps.check({ ip: 'a', user: 's:u', source: 's' });
+    caps.track(hook('b'));
+    expect(() => caps.check(hook('c'))).toThrow('of unsigned hooks for source s (at most 3)');
+    caps.check(hook('c', 'other'));
   });
 });
