@@ -9,12 +9,24 @@ export interface RoomTarget {
   sign: string;
   userid?: string;
   username?: string;
+  /** A strong connect sign (`hmac-sha256`, single use) also carries its ts and nonce. */
+  signType?: string;
+  ts?: string;
+  nonce?: string;
+}
+
+/** Why the server refused the room, for a message that says what to do (see main.ts). */
+export interface Refusal {
+  code?: string;
+  message: string;
 }
 
 export interface RoomHandlers {
   /** Messages in stream order: history first (on join and after each reconnect), then live. */
   onMessages(messages: Message[]): void;
   onStatus(state: 'connecting' | 'connected' | 'error', detail: string): void;
+  /** The server refused the sign (or the room): no retry follows. */
+  onRefused?(refusal: Refusal): void;
 }
 
 type ReaderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -25,15 +37,19 @@ type ReaderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * messages back until that answer is in, so the list stays in stream order.
  */
 export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
+  // The sign fields travel in Socket.IO's auth (the handshake body), never in the URL, which
+  // proxies and access logs keep.
+  const auth: Record<string, string> = { sign: t.sign };
+  if (t.signType) Object.assign(auth, { sign_type: t.signType, ts: t.ts ?? '', nonce: t.nonce ?? '' });
   const socket: ReaderSocket = io(t.server, {
     query: {
       userid: t.userid || 'debug-viewer',
       username: t.username || 'debug-viewer',
       source: t.source,
       room_ids: t.room,
-      sign: t.sign,
       ext_info: '',
     },
+    auth,
     forceNew: true,
   });
   let last: { epoch?: string; offset?: number } = {};
@@ -75,6 +91,7 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     const fatal = !socket.active;
     h.onStatus(fatal ? 'error' : 'connecting', fatal ? err.message : `cannot reach ${t.server}: ${err.message}; retrying…`);
+    if (fatal) h.onRefused?.({ code: err.data?.code, message: err.message });
   });
   socket.on('sys_error', (text) => h.onStatus('error', String(text)));
   h.onStatus('connecting', `connecting to ${t.server}…`);

@@ -5,6 +5,7 @@
 import { LOG_LEVELS, type LogLevel } from '../packages/protocol/log-entry';
 import type { Message } from '../packages/protocol/messages';
 import { joinRoom, type RoomTarget } from './connection';
+import { refusalNotice } from './refusal';
 import { renderArgs, renderTable } from './render-value';
 import { compileFilter, createRowStore, toNdjson, type Filter, type Row } from './state';
 
@@ -218,7 +219,19 @@ function targetFromUrl(): Partial<RoomTarget> {
     sign: get('sign'),
     userid: get('userid'),
     username: get('username'),
+    signType: get('sign_type'),
+    ts: get('ts'),
+    nonce: get('nonce'),
   };
+}
+
+/** Says which sign was refused and how to get a new link (im-debug open debug …). */
+function showRefusal(t: RoomTarget, r: { code?: string; message: string }): void {
+  const { status, notice } = refusalNotice(r, t);
+  setStatus('error', status);
+  const n = $<HTMLElement>('notice');
+  n.textContent = notice;
+  n.hidden = notice === '';
 }
 
 function connect(t: RoomTarget): void {
@@ -228,9 +241,16 @@ function connect(t: RoomTarget): void {
   hash.set('source', t.source);
   hash.set('room', t.room);
   hash.set('sign', t.sign);
+  // A strong (single-use) link keeps its fields, so a reload says why it is refused.
+  if (t.signType) {
+    for (const [k, v] of [['sign_type', t.signType], ['ts', t.ts], ['nonce', t.nonce], ['userid', t.userid], ['username', t.username]] as const) {
+      if (v) hash.set(k, v);
+    }
+  }
   history.replaceState(null, '', `${location.pathname}#${hash.toString()}`);
   document.title = `${t.room} · remote debug`;
-  leave = joinRoom(t, { onMessages: addMessages, onStatus: setStatus });
+  $<HTMLElement>('notice').hidden = true;
+  leave = joinRoom(t, { onMessages: addMessages, onStatus: setStatus, onRefused: (r) => showRefusal(t, r) });
 }
 
 // Level toggles, built from the one list of levels.
@@ -310,6 +330,9 @@ if (initial.sign) {
     sign: initial.sign,
     userid: initial.userid,
     username: initial.username,
+    signType: initial.signType,
+    ts: initial.ts,
+    nonce: initial.nonce,
   });
 }
 updateCounts();
