@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics } from 'prom-client';
 import { runPrimary } from './cluster/workers';
-import { ConfigError, loadConfig } from './config';
+import { legacyConnectSign } from '../packages/signing';
+import { ConfigError, DEMO_SOURCES, loadConfig } from './config';
 import { createServer } from './create-server';
 
 /**
@@ -49,6 +50,7 @@ REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY.
     const log = pino({ level: config.logLevel });
     const primary = await runPrimary({ workers, config, logger: log });
     log.info({ port: primary.port, workers, ...where }, `node-socket-im listening on http://${config.host}:${primary.port} with ${workers} workers`);
+    if (config.demo) process.stderr.write(demoLinks(config.host, primary.port));
     closeOnSignals(log, () => primary.close(), config.shutdownTimeoutMs + 4000);
     return;
   }
@@ -58,6 +60,7 @@ REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY.
   const port = await server.listen();
   const log = server.context.logger;
   log.info({ port, ...where }, `node-socket-im listening on http://${config.host}:${port}`);
+  if (config.demo) process.stderr.write(demoLinks(config.host, port));
   closeOnSignals(log, () => server.close(), config.shutdownTimeoutMs + 2000);
 }
 
@@ -97,6 +100,20 @@ const DEMO_BANNER = `
 #  development only: give a real configuration with --config FILE (IM_CONFIG). #
 ################################################################################
 `;
+
+/** In demo mode: the ready /debug link of remote_debug/console-log and the commands that read it. */
+export function demoLinks(host: string, port: number): string {
+  const any = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  const base = `http://${any ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  const sign = legacyConnectSign('remote_debug', 'console-log', DEMO_SOURCES.remote_debug.signKey);
+  const server = base === 'http://127.0.0.1:4000' ? '' : ` --server ${base}`;
+  return `
+  Remote-debug console (demo keys): ${base}/debug#source=remote_debug&room=console-log&sign=${sign}
+  In the terminal:                  npx im-debug tail --room console-log${server}
+  Presence monitor:                 npx im-debug open monitor --source demo${server}
+
+`;
+}
 
 /** Prints a start-up failure the way an operator needs it and exits non-zero. */
 export function exitOnStartError(err: unknown): never {
