@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ImError, LOG_LEVELS, OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES } from '../packages/protocol';
 import { processIo, type CliIo } from './commands/io';
+import type { McpFlags } from './commands/mcp';
 import type { SendFlags } from './commands/send';
 import type { OpenFlags } from './commands/open';
 import { runSign, type SignFlags } from './commands/sign';
@@ -56,6 +57,40 @@ Examples:
   $ im-debug send --room console-log --level warn --data 'disk almost full'   # as a log entry
   $ echo 'from a pipe' | im-debug send --room monitor_room --source demo --data -
   $ im-debug send --room orders --source shop --sign-key "$KEY" --strong --data '{"id":42}'
+`;
+
+const MCP_HELP = `
+A Model Context Protocol server on stdio for coding agents: it connects to the rooms once (the
+same connection, sign and config options as tail), keeps the newest --buffer entries (history
+first, then live) and offers the tools recent_logs, list_sessions, wait_for_log and get_entry.
+stdout carries only MCP messages; status lines go to stderr. Entries are page data: the tools
+tell the agent they are untrusted. A lost relay connection is retried; the next tool result
+says so (notices) and what was caught up from history.
+
+Options, with an example each:
+  --room console-log                 room(s) to read (repeat or a,b)
+  --server http://127.0.0.1:4000     the relay (env IM_SERVER); the demo key only for this machine
+  --source remote_debug              the rooms' source (env IM_SOURCE)
+  --sign-key "$KEY"                  the source's sign key (env IM_SIGN_KEY, config keys.<source>)
+  --sign 5b092ffd2f7bcd3eddc9a7655600a998   a ready-made connect sign instead (env IM_SIGN)
+  --strong                           strong signs, made afresh for every (re)connect (env IM_STRONG=1)
+  --config ~/.config/im-debug.json   settings file (env IM_DEBUG_CONFIG)
+  --user agent-1 / --userid 1305     who to connect as
+  --buffer 20000                     entries kept (default 5000, at most 50000; oldest go first)
+  --tail 200                         history read per room on connect (default min(buffer, 500))
+  --since 30m                        history since a time instead: 30s, 5m, 2h, 1d or an ISO time
+  --progress-every 5                 seconds between wait_for_log progress notifications (default 10)
+  --quiet                            no status lines on stderr
+
+Agent configuration (an "mcpServers" entry; Claude Code: claude mcp add im-debug -- npx im-debug mcp --room console-log):
+  {"mcpServers": {"im-debug": {"command": "npx",
+    "args": ["im-debug", "mcp", "--server", "http://127.0.0.1:4000", "--room", "console-log"]}}}
+
+Examples:
+  $ im-debug mcp --room console-log                                  # local demo server, demo key
+  $ im-debug mcp --room console-log --server https://im.example.com --sign-key "$KEY"
+  $ im-debug mcp --room kiosk-3 --source shop --sign-key "$KEY" --strong --buffer 20000
+  $ im-debug mcp --room a,b --since 1h --progress-every 5 --quiet
 `;
 
 const SIGN_HELP = `
@@ -125,18 +160,9 @@ Examples:
 The server's own options:
 `;
 
-export function buildProgram(io: CliIo, done: (code: number) => void): Command {
-  const program = new Command()
-    .name('im-debug')
-    .description('Remote-debug console in the terminal, and tools for node-socket-im: tail, serve, send, sign, open.')
-    .version(version())
-    .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)');
-  program.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-
-  program
-    .command('tail')
-    .description("follow rooms live: the remote-debug console of pages with the hook, or any room's messages")
+/** The connection options of the commands that read rooms (tail, mcp): one list, one meaning. */
+function readerOptions(command: Command): Command {
+  return command
     .requiredOption('-r, --room <room>', 'room to read (repeat for several, or a,b)', collect)
     .option('--server <url>', 'server URL (env IM_SERVER, default http://127.0.0.1:4000)')
     .option('--source <name>', 'source the rooms belong to (env IM_SOURCE, default remote_debug)')
@@ -146,7 +172,21 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--user <name>', 'userid/username to connect as', undefined)
     .option('--userid <id>', 'userid to connect as, if not --user (a strong sign covers it)')
     .option('--strong', 'strong signs: HMAC-SHA256 with ts and nonce, fresh for every (re)connect (env IM_STRONG=1); needs the key')
-    .option('--no-strong', 'legacy md5 sign even if IM_STRONG or the config file asks for strong ones')
+    .option('--no-strong', 'legacy md5 sign even if IM_STRONG or the config file asks for strong ones');
+}
+
+export function buildProgram(io: CliIo, done: (code: number) => void): Command {
+  const program = new Command()
+    .name('im-debug')
+    .description('Remote-debug console in the terminal, and tools for node-socket-im: tail, mcp, serve, send, sign, open.')
+    .version(version())
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)');
+  program.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  readerOptions(
+    program.command('tail').description("follow rooms live: the remote-debug console of pages with the hook, or any room's messages"),
+  )
     .addOption(new Option('-l, --level <level>', 'lowest level shown').choices([...LOG_LEVELS]))
     .option('-g, --grep <regex>', 'only entries whose text matches (a regular expression; /re/i for flags)')
     .option('--session <id>', "only this session's entries")
@@ -161,6 +201,15 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addHelpText('after', TAIL_HELP)
     // Commands load on use: `sign` and `--help` need not load socket.io-client or Ink.
     .action(async (flags: TailFlags) => done(await (await import('./commands/tail')).runTail(flags, io)));
+
+  readerOptions(program.command('mcp').description('MCP server on stdio: gives a coding agent the remote console (recent_logs, list_sessions, wait_for_log, get_entry)'))
+    .option('--buffer <n>', 'entries kept; the oldest are dropped first (default 5000, at most 50000)')
+    .option('-n, --tail <n>', 'history read per room on connect (default the smaller of --buffer and 500)')
+    .option('--since <time>', 'read history since a time instead: 30s, 5m, 2h, 1d or 2026-11-26T10:00:00Z')
+    .option('--progress-every <seconds>', 'seconds between progress notifications of wait_for_log (default 10)')
+    .option('-q, --quiet', 'no status lines on stderr')
+    .addHelpText('after', MCP_HELP)
+    .action(async (flags: McpFlags) => done(await (await import('./commands/mcp')).runMcp(flags, io)));
 
   program
     .command('serve')
@@ -244,6 +293,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
 Examples:
   $ im-debug serve                          # a local server with the demo keys
   $ im-debug tail --room console-log        # its remote-debug console, live
+  $ im-debug mcp --room console-log         # the same for a coding agent (MCP on stdio)
   $ im-debug send --room console-log --level error --data 'boom'
   $ im-debug sign --rooms console-log
   $ im-debug open debug                     # the /debug page of the local server, signed, in the browser

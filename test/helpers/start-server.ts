@@ -18,6 +18,8 @@ export interface TestServer extends ImRelayServer {
 export async function startServer(
   config: Partial<ServerConfigInput> = {},
   extra: Omit<CreateServerOptions, 'config'> = {},
+  /** A fixed port (e.g. to restart a relay where its clients reconnect); a free one by default. */
+  port = 0,
 ): Promise<TestServer> {
   const logDir = config.logDir ?? mkdtempSync(path.join(tmpdir(), 'im-logs-'));
   const server = createServer({
@@ -25,6 +27,6 @@ export async function startServer(
     logger: extra.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...extra,
   });
-  const port = await server.listen(0, '127.0.0.1');
-  return Object.assign(server, { port, url: `http://127.0.0.1:${port}`, logDir });
+  const bound = await server.listen(port, '127.0.0.1');
+  return Object.assign(server, { port: bound, url: `http://127.0.0.1:${bound}`, logDir });
 }
