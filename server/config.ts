@@ -10,6 +10,7 @@ import {
   sourceSecurityShape,
 } from './security/security-config';
 import { adapterSchema, messageLogSchema, recoverySchema } from './cluster/cluster-config';
+import { isLegacyConfigPath, readLegacyConfig, type LegacyConfig } from './legacy/legacy-config';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
 export const DEMO_SOURCES = {
@@ -46,6 +47,12 @@ const sourceSchema = z
     presence: sourcePresenceSchema.optional(),
     /** signing, rights, connectOrigins, maxMessagesPerSecond (server/security/security-config.ts). */
     ...sourceSecurityShape,
+    /**
+     * Messages back ends PUBLISH to the Redis channel `xin_common_chat` (with
+     * `legacyRedisChannel`) need the notify sign; false lets them in unsigned, as the original's
+     * `publish_msg_verify: false` did (server/legacy/legacy-channel.ts).
+     */
+    publishMsgVerify: z.boolean().default(true),
   })
   .strict();
 
@@ -105,8 +112,18 @@ export const configSchema = z
     signatureWindowSeconds: z.number().int().positive().default(300),
     /** Set when the embedded demo configuration is in use. */
     demo: z.boolean().default(false),
+    /**
+     * Take the messages back ends PUBLISH to the Redis channel `xin_common_chat`, as the
+     * original did (needs the Redis adapter; server/legacy/legacy-channel.ts).
+     */
+    legacyRedisChannel: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((c, issue) => {
+    if (c.legacyRedisChannel && c.adapter.type !== 'redis') {
+      issue.addIssue({ code: 'custom', path: ['legacyRedisChannel'], message: 'the xin_common_chat channel needs the Redis adapter (adapter.type "redis" / REDIS_URL)' });
+    }
+  });
 
 export type ServerConfig = z.infer<typeof configSchema>;
 export type ServerConfigInput = z.input<typeof configSchema>;
@@ -142,20 +159,35 @@ export function demoConfigInput(): ServerConfigInput {
 }
 
 export interface LoadOptions {
-  /** Path of a JSON config file (`--config`); falls back to env IM_CONFIG. */
+  /**
+   * Path of a JSON config file (`--config`); falls back to env IM_CONFIG. A `.js`/`.cjs` file
+   * or a folder is the original's format (server/legacy/legacy-config.ts).
+   */
   file?: string;
   env?: NodeJS.ProcessEnv;
+  /** Receives what loading has to tell the operator (the original format's mapping), to log once a logger exists. */
+  notice?: (message: string, level: 'info' | 'warn') => void;
 }
 
 /**
  * Reads the configuration: the file (or the embedded demo when there is none and we are not in
  * production), then the environment overrides operators set per deployment.
  */
-export function loadConfig({ file, env = process.env }: LoadOptions = {}): ServerConfig {
+export function loadConfig({ file, env = process.env, notice }: LoadOptions = {}): ServerConfig {
   const configFile = file ?? env.IM_CONFIG;
   let input: Record<string, unknown>;
   let origin: string;
-  if (configFile) {
+  if (configFile && isLegacyConfigPath(configFile)) {
+    let legacy: LegacyConfig;
+    try {
+      legacy = readLegacyConfig(configFile, env, Object.values(DEMO_SOURCES).map((s) => s.signKey));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+    input = legacy.input;
+    origin = `original configuration ${legacy.file} (after mapping its keys)`;
+    notice?.(legacy.summary, legacy.warn ? 'warn' : 'info');
+  } else if (configFile) {
     origin = `config file ${path.resolve(configFile)}`;
     let text: string;
     try {
@@ -194,6 +226,7 @@ function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv): Recor
   if (env.LOG_DIR) out.logDir = env.LOG_DIR;
   if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
   if (env.IM_ADMIN_KEY) out.adminKey = env.IM_ADMIN_KEY;
+  if (env.IM_LEGACY_REDIS_CHANNEL === '1' || env.IM_LEGACY_REDIS_CHANNEL === 'true') out.legacyRedisChannel = true;
   if (env.REDIS_URL) out.adapter = { ...(out.adapter as object | undefined), type: 'redis', url: env.REDIS_URL };
   // Only meaningful with Redis; the schema names the key when they are set without it.
   for (const [name, key] of [['REDIS_PREFIX', 'prefix'], ['REDIS_TRANSPORT', 'transport'], ['REDIS_STARTUP', 'onStartup']] as const) {

@@ -58,8 +58,14 @@ export function servePresenceToWorkers(config: ServerConfig, now: () => number =
   const store = createMemoryPresenceStore({
     instanceId: 'primary',
     expiryMs: presence.expiryMs,
-    pageViews: { max: presence.pageViews.max, maxAgeMs: presence.pageViews.maxAgeSeconds * 1000, recent: presence.pageViews.recent },
+    pageViews: {
+      max: presence.pageViews.max,
+      maxAgeMs: presence.pageViews.maxAgeSeconds * 1000,
+      recent: presence.pageViews.recent,
+      maxPerSource: presence.pageViews.maxPerSource,
+    },
     seenDays: presence.seenDays,
+    maxUsersPerSource: presence.maxUsersPerSource,
     now,
   });
   // worker id -> the instance ids it spoke for (one per createServer in that process).

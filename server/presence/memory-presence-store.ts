@@ -9,7 +9,10 @@ interface SourceState {
   announced: Map<string, string>;
   /** userid -> time its leave becomes due. */
   leaving: Map<string, number>;
+  /** userid -> views, newest first; Map order is least recently viewing user first. */
   pageViews: Map<string, PageViewRecord[]>;
+  /** Views in `pageViews`, all users together. */
+  viewCount: number;
   recent: PageViewRecord[];
   /** date -> userid -> seen. */
   seen: Map<string, Map<string, SeenUser>>;
@@ -41,6 +44,7 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): MemoryPre
         announced: new Map(),
         leaving: new Map(),
         pageViews: new Map(),
+        viewCount: 0,
         recent: [],
         seen: new Map(),
       };
@@ -50,11 +54,15 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): MemoryPre
   }
 
   const fresh = (v: PageViewRecord) => v.at >= now() - opts.pageViews.maxAgeMs;
+  const maxUsers = opts.maxUsersPerSource ?? Infinity;
+  const maxViews = opts.pageViews.maxPerSource ?? Infinity;
 
   function trim(s: SourceState): void {
     for (const [userid, views] of s.pageViews) {
       const kept = views.filter(fresh);
+      s.viewCount -= views.length - kept.length;
       if (kept.length === 0) s.pageViews.delete(userid);
+      // In place: set() on a present key keeps its place in the Map's order.
       else if (kept.length !== views.length) s.pageViews.set(userid, kept);
     }
     s.recent = s.recent.filter(fresh);
@@ -129,9 +137,27 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): MemoryPre
       if (opts.pageViews.max === 0) return;
       const s = state(source);
       const list = s.pageViews.get(view.userid) ?? [];
+      const before = list.length;
       list.unshift(view);
       if (list.length > opts.pageViews.max) list.length = opts.pageViews.max;
+      s.viewCount += list.length - before;
+      // Re-inserted last: the user who viewed least recently is first in line to go.
+      s.pageViews.delete(view.userid);
       s.pageViews.set(view.userid, list);
+      let users = 0;
+      let views = 0;
+      for (const [userid, old] of s.pageViews) {
+        if (s.pageViews.size <= maxUsers && s.viewCount <= maxViews) break;
+        if (userid === view.userid) break;
+        s.pageViews.delete(userid);
+        s.viewCount -= old.length;
+        users++;
+        views += old.length;
+      }
+      if (users > 0) {
+        opts.onEvict?.('presence_users', source, users);
+        if (views > 0) opts.onEvict?.('page_views', source, views);
+      }
       s.recent.unshift(view);
       if (s.recent.length > opts.pageViews.recent) s.recent.length = opts.pageViews.recent;
     },
@@ -150,6 +176,17 @@ export function createMemoryPresenceStore(opts: PresenceStoreOptions): MemoryPre
       }
       const t = now();
       const prev = day.get(userid);
+      // Re-inserted last: Map order is least recently seen first, the first to go past the bound.
+      day.delete(userid);
+      if (!prev && day.size >= maxUsers) {
+        let n = 0;
+        for (const old of day.keys()) {
+          if (day.size < maxUsers) break;
+          day.delete(old);
+          n++;
+        }
+        if (n > 0) opts.onEvict?.('presence_users', source, n);
+      }
       day.set(userid, {
         userid,
         username,

@@ -17,9 +17,10 @@ export type SourcePresenceConfig = z.infer<typeof sourcePresenceSchema>;
 const PRESENCE_DEFAULTS = {
   heartbeatMs: 5000,
   expiryMs: 15_000,
-  pageViews: { max: 50, maxAgeSeconds: 86_400, recent: 200 },
+  pageViews: { max: 50, maxAgeSeconds: 86_400, recent: 200, maxPerSource: 5000 },
   seenDays: 7,
   listLimit: 10_000,
+  maxUsersPerSource: 5000,
 };
 
 /**
@@ -39,11 +40,19 @@ export const presenceSchema = z
         maxAgeSeconds: z.number().int().positive().default(PRESENCE_DEFAULTS.pageViews.maxAgeSeconds),
         /** Page views kept per source for the live monitor. */
         recent: z.number().int().min(0).max(5000).default(PRESENCE_DEFAULTS.pageViews.recent),
+        /** Page views kept per source, all users together; past it the least recently active users' views go. */
+        maxPerSource: z.number().int().min(1).max(10_000_000).default(PRESENCE_DEFAULTS.pageViews.maxPerSource),
       })
       .strict()
       .default(PRESENCE_DEFAULTS.pageViews),
     /** Days of "users seen" kept for /api/today. */
     seenDays: z.number().int().min(1).max(366).default(PRESENCE_DEFAULTS.seenDays),
+    /**
+     * Users remembered per source: with page views, and in each day of "seen" (the userid of a
+     * legacy sign is not signed, so a client can make up any number). Past it the least
+     * recently seen go; live connections are bounded by the connection caps instead.
+     */
+    maxUsersPerSource: z.number().int().min(1).max(10_000_000).default(PRESENCE_DEFAULTS.maxUsersPerSource),
     /** Most users one read-out lists. */
     listLimit: z.number().int().min(1).max(100_000).default(PRESENCE_DEFAULTS.listLimit),
   })

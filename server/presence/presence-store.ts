@@ -16,15 +16,23 @@ export interface TickResult {
   deadInstances: Array<{ source: string; instance: string }>;
 }
 
+/** Why presence data went before its age said so (a metric label). */
+export type PresenceEviction = 'presence_users' | 'page_views';
+
 /** Retention settings every store honours. */
 export interface PresenceStoreOptions {
   /** This process's id; a restart gets a new one, so it never touches what others keep. */
   instanceId: string;
   /** How long an instance counts as alive after its last heartbeat, in ms. */
   expiryMs: number;
-  pageViews: { max: number; maxAgeMs: number; recent: number };
+  /** `maxPerSource`: page views of all users of a source together (none: no bound). */
+  pageViews: { max: number; maxAgeMs: number; recent: number; maxPerSource?: number };
   /** Days of "users seen" kept. */
   seenDays: number;
+  /** Users kept per source with page views, and per day of "seen" (none: no bound). */
+  maxUsersPerSource?: number;
+  /** Told how many users or page views went to a bound. */
+  onEvict?: (bound: PresenceEviction, source: string, count: number) => void;
   now?: () => number;
 }
 

@@ -16,7 +16,7 @@ import { TokenBucket } from '../socket/rate-limit';
 import { defineSocketEvent } from '../socket/socket-events';
 import { summarize, type OnlineSummary } from './aggregate';
 import { createMemoryPresenceStore } from './memory-presence-store';
-import { utcDate, type PresenceStore, type TickResult } from './presence-store';
+import { utcDate, type PresenceEviction, type PresenceStore, type TickResult } from './presence-store';
 import { createRedisPresenceStore } from './redis-presence-store';
 
 /** Grace before a leave when a source has no `presence` config (leaves then reach only monitors). */
@@ -62,8 +62,15 @@ export function createPresenceStore(ctx: ServerContext): PresenceStore {
   const options = {
     instanceId: ctx.instanceId,
     expiryMs: presence.expiryMs,
-    pageViews: { max: presence.pageViews.max, maxAgeMs: presence.pageViews.maxAgeSeconds * 1000, recent: presence.pageViews.recent },
+    pageViews: {
+      max: presence.pageViews.max,
+      maxAgeMs: presence.pageViews.maxAgeSeconds * 1000,
+      recent: presence.pageViews.recent,
+      maxPerSource: presence.pageViews.maxPerSource,
+    },
     seenDays: presence.seenDays,
+    maxUsersPerSource: presence.maxUsersPerSource,
+    onEvict: (bound: PresenceEviction, source: string, n: number) => ctx.metrics?.boundHits.inc({ bound, source }, n),
     now: ctx.now,
   };
   if (ctx.redis) {

@@ -173,10 +173,27 @@ export const USER_COUNT_SCRIPT = `${PRELUDE}
 return total(others(clock()), ARGV[3])
 `;
 
-/** ARGV: base, self, date key, userid, username, now, ttl seconds. */
+/**
+ * ARGV: base, self, date key, userid, username, now, ttl seconds, max users. Beside the hash a
+ * sorted set `<date key>:lru` (userid by last seen): past max users the least recently seen go.
+ * Returns how many went.
+ */
 export const SEEN_SCRIPT = `${PRELUDE}
 local key, userid, now = ARGV[3], ARGV[4], tonumber(ARGV[6])
+local lru, maxUsers = key .. ':lru', tonumber(ARGV[8])
 local prev = redis.call('HGET', key, userid)
+local evicted = 0
+if not prev then
+  -- A day written before the bound existed has no lru set: it is not trimmed, only bounded from now on.
+  while redis.call('ZCARD', lru) >= maxUsers do
+    local old = redis.call('ZPOPMIN', lru)
+    if not old[1] then break end
+    redis.call('HDEL', key, old[1])
+    evicted = evicted + 1
+  end
+end
+redis.call('ZADD', lru, now, userid)
+redis.call('EXPIRE', lru, ARGV[7])
 local rec = {userid = userid, username = ARGV[5], first_seen = now, last_seen = now, connections = 1}
 if prev then
   local p = cjson.decode(prev)
@@ -185,7 +202,54 @@ if prev then
 end
 redis.call('HSET', key, userid, cjson.encode(rec))
 redis.call('EXPIRE', key, ARGV[7])
-return 1
+return evicted
+`;
+
+/**
+ * ARGV: base, self, userid, view json, max per user, max age ms, recent, max per source,
+ * max users, now, oldest kept ("(<ms>", as text: Lua would print a large number as 1.7e+12). Per source: `:pv:<userid>` lists (newest first), `:pvusers` (userid by last
+ * view), `:pvcount` (userid -> views kept) and `:pvtotal`. Users whose views all expired are
+ * swept first; then past max users or max per source the least recently viewing users' views
+ * go (never the caller's). Returns {users gone, views gone}.
+ */
+export const PAGE_VIEW_SCRIPT = `
+local base, userid, json = ARGV[1], ARGV[3], ARGV[4]
+local max, maxAge, recent = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local maxViews, maxUsers, now = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local users, counts, total = base .. ':pvusers', base .. ':pvcount', base .. ':pvtotal'
+local function forget(u)
+  local n = tonumber(redis.call('HGET', counts, u) or '0')
+  redis.call('DECRBY', total, n)
+  redis.call('HDEL', counts, u)
+  redis.call('ZREM', users, u)
+  redis.call('DEL', base .. ':pv:' .. u)
+  return n
+end
+for _, u in ipairs(redis.call('ZRANGEBYSCORE', users, '-inf', ARGV[11], 'LIMIT', 0, 100)) do forget(u) end
+local key = base .. ':pv:' .. userid
+local before = redis.call('LLEN', key)
+redis.call('LPUSH', key, json)
+redis.call('LTRIM', key, 0, max - 1)
+redis.call('PEXPIRE', key, maxAge)
+local after = redis.call('LLEN', key)
+redis.call('HSET', counts, userid, after)
+redis.call('INCRBY', total, after - before)
+redis.call('ZADD', users, now, userid)
+if recent > 0 then
+  local rk = base .. ':pvrecent'
+  redis.call('LPUSH', rk, json)
+  redis.call('LTRIM', rk, 0, recent - 1)
+  redis.call('PEXPIRE', rk, maxAge)
+end
+local goneUsers, goneViews = 0, 0
+while redis.call('ZCARD', users) > maxUsers or tonumber(redis.call('GET', total) or '0') > maxViews do
+  local old = redis.call('ZRANGE', users, 0, 0)[1]
+  if not old or old == userid then break end
+  goneViews = goneViews + forget(old)
+  goneUsers = goneUsers + 1
+end
+for _, k in ipairs({users, counts, total}) do redis.call('PEXPIRE', k, maxAge) end
+return {goneUsers, goneViews}
 `;
 
 /** ARGV: base, self (leaves this instance's records, the others' untouched). */

@@ -5,6 +5,7 @@ import {
   ADD_SCRIPT,
   CLOSE_SCRIPT,
   CONNECTIONS_SCRIPT,
+  PAGE_VIEW_SCRIPT,
   REMOVE_SCRIPT,
   RESYNC_SCRIPT,
   SEEN_SCRIPT,
@@ -18,6 +19,9 @@ export interface RedisPresenceStoreOptions extends PresenceStoreOptions {
   /** Key prefix (the adapter's `prefix`). */
   prefix: string;
 }
+
+/** A bound for a script: none is a number no count reaches. */
+const bound = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 2 ** 52 : n);
 
 function parseJson<T>(text: string): T | undefined {
   try {
@@ -123,14 +127,23 @@ export function createRedisPresenceStore(opts: RedisPresenceStoreOptions): Prese
       return (await run(USER_COUNT_SCRIPT, source, userid)) as number;
     },
     async addPageView(source, view) {
-      const { max, maxAgeMs, recent } = opts.pageViews;
+      const { max, maxAgeMs, recent, maxPerSource } = opts.pageViews;
       if (max === 0) return;
-      const json = JSON.stringify(view);
-      const userKey = `${base(source)}:pv:${view.userid}`;
-      const recentKey = `${base(source)}:pvrecent`;
-      const m = redis.multi().lpush(userKey, json).ltrim(userKey, 0, max - 1).pexpire(userKey, maxAgeMs);
-      if (recent > 0) m.lpush(recentKey, json).ltrim(recentKey, 0, recent - 1).pexpire(recentKey, maxAgeMs);
-      await m.exec();
+      const [users, views] = (await run(
+        PAGE_VIEW_SCRIPT,
+        source,
+        view.userid,
+        JSON.stringify(view),
+        max,
+        maxAgeMs,
+        recent,
+        bound(maxPerSource),
+        bound(opts.maxUsersPerSource),
+        now(),
+        `(${now() - maxAgeMs}`,
+      )) as [number, number];
+      if (users > 0) opts.onEvict?.('presence_users', source, users);
+      if (views > 0) opts.onEvict?.('page_views', source, views);
     },
     async pageViews(source, userid, limit) {
       return readViews(`${base(source)}:pv:${userid}`, Math.min(limit, opts.pageViews.max));
@@ -140,7 +153,8 @@ export function createRedisPresenceStore(opts: RedisPresenceStoreOptions): Prese
     },
     async markSeen(source, date, userid, username) {
       const ttl = (opts.seenDays + 1) * 86_400;
-      await run(SEEN_SCRIPT, source, `${base(source)}:seen:${date}`, userid, username, now(), ttl);
+      const gone = (await run(SEEN_SCRIPT, source, `${base(source)}:seen:${date}`, userid, username, now(), ttl, bound(opts.maxUsersPerSource))) as number;
+      if (gone > 0) opts.onEvict?.('presence_users', source, gone);
     },
     async seen(source, date) {
       const rows = await redis.hvals(`${base(source)}:seen:${date}`);

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AckResult, HistoryResult } from '../../packages/protocol';
+import { connectClient, type TestSocket } from '../helpers/connect-client';
+import { postForm, signedNotify } from '../helpers/notify';
+import { REDIS_URL, requireRedis } from '../helpers/requirements';
+import { startServer, type TestServer } from '../helpers/start-server';
+import { until } from '../helpers/wait-for';
+
+const hasRedis = await requireRedis();
+
+type ServerCfg = Parameters<typeof startServer>[0];
+
+async function boundHits(server: TestServer, bound: string, source?: string): Promise<number> {
+  const { values } = await server.metrics.boundHits.get();
+  return values.filter((v) => v.labels.bound === bound && (source === undefined || v.labels.source === source)).reduce((a, v) => a + v.value, 0);
+}
+
+function emitAck<T = undefined>(socket: TestSocket, event: string, ...args: unknown[]): Promise<AckResult<T>> {
+  return new Promise((resolve) => (socket.emit as any)(event, ...args, resolve));
+}
+
+/** 300 made-up userids, each connecting once and sending 30 page views (a legacy sign does not cover the userid). */
+async function fakeUsers(server: TestServer, users: number, views: number): Promise<void> {
+  const run = async (u: number) => {
+    const s = await connectClient(server.url, { userid: `fake-${u}`, username: `fake ${u}` });
+    for (let v = 0; v < views; v++) {
+      const res = await emitAck(s, 'pageView', { url: `https://shop.test/${u}/${v}`, title: 'x'.repeat(100) });
+      expect(res).toEqual({ ok: true });
+    }
+    s.close();
+  };
+  // Twenty at a time: under the per-address connection cap, and quick.
+  for (let u = 0; u < users; u += 20) await Promise.all(Array.from({ length: Math.min(20, users - u) }, (_, i) => run(u + i)));
+}
+
+const stores: Array<[string, () => ServerCfg]> = [
+  ['memory', () => ({})],
+  ...(hasRedis ? [['redis', () => ({ adapter: { type: 'redis' as const, url: REDIS_URL, prefix: `bounds-${randomUUID().slice(0, 8)}` } })] as [string, () => ServerCfg]] : []),
+];
+
+describe.each(stores)('fake users and page views stay bounded (%s store)', (_name, adapter) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ...adapter(), presence: { maxUsersPerSource: 100, pageViews: { max: 50, maxAgeSeconds: 86_400, recent: 200, maxPerSource: 2000 } } });
+  });
+  afterAll(() => server.close());
+
+  it('300 made-up userids × 30 views: at most 100 users and 2000 views are kept, the rest counted', async () => {
+    await fakeUsers(server, 300, 30);
+    const store = server.presence.store;
+    const today = new Date().toISOString().slice(0, 10);
+    await until(async () => (await store.seen('demo', today)).length > 0, 10_000, 'seen users recorded');
+    const seen = await store.seen('demo', today);
+    expect(seen.length).toBeLessThanOrEqual(100);
+    // The most recent users are the ones kept; the first ones went.
+    expect(seen.map((u) => u.userid)).toContain('fake-299');
+    expect(seen.map((u) => u.userid)).not.toContain('fake-0');
+    expect(await store.pageViews('demo', 'fake-0', 50)).toEqual([]);
+    expect((await store.pageViews('demo', 'fake-299', 50)).length).toBe(30);
+    let kept = 0;
+    for (let u = 0; u < 300; u++) kept += (await store.pageViews('demo', `fake-${u}`, 50)).length;
+    expect(kept).toBeLessThanOrEqual(2000);
+    expect(kept).toBeGreaterThan(1000);
+    expect(await boundHits(server, 'presence_users', 'demo')).toBeGreaterThanOrEqual(200);
+    expect(await boundHits(server, 'page_views', 'demo')).toBeGreaterThanOrEqual(9000 - 2000);
+    // A real user still works after the flood: connected, tracked, listed.
+    const real = await connectClient(server.url, { userid: 'real-user', username: 'Real' });
+    expect(await emitAck(real, 'pageView', { url: 'https://shop.test/cart' })).toEqual({ ok: true });
+    await until(async () => (await store.pageViews('demo', 'real-user', 5)).length === 1, 5000, 'the real user\'s view kept');
+    await until(async () => (await store.seen('demo', today)).some((u) => u.userid === 'real-user'), 5000, 'the real user seen');
+    real.close();
+  }, 120_000);
+});
+
+describe('history bytes across rooms', () => {
+  let server: TestServer;
+  const data = 'h'.repeat(4000);
+  beforeAll(async () => {
+    // About 8 KB counted per message: 100 fit in 800 KB.
+    server = await startServer({ history: { size: 200, maxAgeSeconds: 3600, maxBytes: 800_000, maxRoomBytes: 0 } });
+  });
+  afterAll(() => server.close());
+
+  it('many rooms\' history: the oldest go past history.maxBytes, counted; the newest room is whole', async () => {
+    for (let r = 0; r < 30; r++) {
+      for (let i = 0; i < 10; i++) expect((await postForm(server.url, signedNotify(`hist-${r}`, `${r}-${i}-${data}`))).status).toBe(200);
+    }
+    const reader = await connectClient(server.url, { roomIds: 'hist-0,hist-29' });
+    const oldest = await emitAck<HistoryResult>(reader, 'history', { room_id: 'hist-0' });
+    const newest = await emitAck<HistoryResult>(reader, 'history', { room_id: 'hist-29' });
+    reader.close();
+    expect(oldest).toMatchObject({ ok: true, result: { messages: [] } });
+    expect(newest.ok && newest.result.messages.map((m) => String(m.data).split('-').slice(0, 2).join('-'))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `29-${i}`),
+    );
+    const dropped = await boundHits(server, 'history_bytes', 'demo');
+    expect(dropped).toBeGreaterThanOrEqual(300 - 100);
+    expect(dropped).toBeLessThan(300);
+  });
+});
+
+describe('unsigned hook floods: connection caps refuse with a clear code', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({
+      sources: {
+        demo: { signKey: 'try4dfs%#fs!#$2334ds(%B)' },
+        remote_debug: { signKey: '5iwdf$%sdfss!#$2334ds(%B)', hook: { rooms: ['console-log'] } },
+      },
+      limits: { maxHookConnectionsPerIp: 4, maxHookConnectionsPerSource: 6 },
+    });
+  });
+  afterAll(() => server.close());
+
+  const hook = (ip?: string) =>
+    io(`${server.url}?source=remote_debug&room_ids=console-log&role=publisher`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...(ip ? { extraHeaders: { 'x-forwarded-for': ip } } : {}),
+    });
+  const outcome = (s: ReturnType<typeof hook>) =>
+    new Promise<{ ok: true } | { ok: false; code?: string; message: string }>((resolve) => {
+      s.once('connect', () => resolve({ ok: true }));
+      s.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve({ ok: false, code: err.data?.code, message: err.message }));
+    });
+
+  it('per address and per source; signed clients from that address still connect; counted', async () => {
+    const sockets = Array.from({ length: 4 }, () => hook());
+    expect(await Promise.all(sockets.map(outcome))).toEqual(Array(4).fill({ ok: true }));
+    const fifth = hook();
+    expect(await outcome(fifth)).toEqual({
+      ok: false,
+      code: 'TOO_MANY_CONNECTIONS',
+      message: 'too many open connections of unsigned hooks from this IP address (at most 4); close one and retry',
+    });
+    fifth.close();
+    // A signed reader from the same address is not an unsigned hook.
+    const reader = await connectClient(server.url, { userid: 'reader' });
+    expect(await boundHits(server, 'hook_connections_per_ip', 'remote_debug')).toBe(1);
+    // The per-source cap holds across addresses (a loopback proxy's X-Forwarded-For names them).
+    const more = [hook('198.51.100.7'), hook('198.51.100.7'), hook('198.51.100.8')];
+    const got = await Promise.all(more.map(outcome));
+    expect(got.filter((g) => g.ok)).toHaveLength(2);
+    expect(got.find((g) => !g.ok)).toEqual({
+      ok: false,
+      code: 'TOO_MANY_CONNECTIONS',
+      message: 'too many open connections of unsigned hooks for source remote_debug (at most 6); close one and retry',
+    });
+    expect(await boundHits(server, 'hook_connections_per_source', 'remote_debug')).toBe(1);
+    for (const s of more) s.close();
+    for (const s of sockets) s.close();
+    reader.close();
+    await until(() => server.context.security.connections.open.ips === 0, 5000, 'all connections released');
+    const again = hook();
+    expect(await outcome(again)).toEqual({ ok: true });
+    again.close();
+  });
+
+  it('the default caps are on', async () => {
+    const defaults = await startServer();
+    try {
+      expect(defaults.context.config.limits).toMatchObject({ maxConnectionsPerIp: 256, maxHookConnectionsPerIp: 16, maxHookConnectionsPerSource: 256 });
+      expect(defaults.context.config.history).toMatchObject({ maxBytes: 64 * 1024 * 1024, maxRoomBytes: 4 * 1024 * 1024 });
+      expect(defaults.context.config.presence).toMatchObject({ maxUsersPerSource: 5000, pageViews: { maxPerSource: 5000 } });
+    } finally {
+      await defaults.close();
+    }
+  });
+});
