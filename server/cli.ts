@@ -18,6 +18,7 @@ export async function runServer(argv: string[], processEnv: NodeJS.ProcessEnv): 
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       workers: { type: 'string', short: 'w' },
+      'legacy-redis-channel': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -28,26 +29,35 @@ export async function runServer(argv: string[], processEnv: NodeJS.ProcessEnv): 
 Starts the node-socket-im relay server.
 
   -c, --config FILE   JSON configuration (or env IM_CONFIG); without one the embedded demo
-                      configuration is used (refused when NODE_ENV=production)
+                      configuration is used (refused when NODE_ENV=production). The original's
+                      files work too: a CommonJS config/production.js, or its folder (config.js
+                      + config/{local,development,production}.js, picked by NODE_ENV)
+      --legacy-redis-channel
+                      take messages back ends PUBLISH to the Redis channel xin_common_chat,
+                      as the original did (needs Redis; config key legacyRedisChannel)
   -p, --port N        port to listen on (or env PORT; default 4000)
   -w, --workers N     run N processes behind the one port (node:cluster, sticky sessions);
                       "auto" = one per CPU core. They share messages through the primary
                       process, or through Redis when REDIS_URL / adapter.type "redis" is set
 
 Environment: PORT, HOST, IM_CONFIG, LOG_DIR, LOG_LEVEL, REDIS_URL, REDIS_PREFIX,
-REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY.
+REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY,
+IM_LEGACY_REDIS_CHANNEL (1: as --legacy-redis-channel).
 `);
     return;
   }
   const env = { ...processEnv };
   if (values.port !== undefined) env.PORT = values.port;
-  const config = loadConfig({ file: values.config, env });
+  if (values['legacy-redis-channel']) env.IM_LEGACY_REDIS_CHANNEL = '1';
+  const notices: Array<[string, 'info' | 'warn']> = [];
+  const config = loadConfig({ file: values.config, env, notice: (message, level) => notices.push([message, level]) });
   const workers = parseWorkers(values.workers);
   if (config.demo) process.stderr.write(DEMO_BANNER);
   const where = { host: config.host, sources: Object.keys(config.sources), adapter: config.adapter.type };
 
   if (workers > 1) {
     const log = pino({ level: config.logLevel });
+    for (const [message, level] of notices) log[level](message);
     const primary = await runPrimary({ workers, config, logger: log });
     log.info({ port: primary.port, workers, ...where }, `node-socket-im listening on http://${config.host}:${primary.port} with ${workers} workers`);
     if (config.demo) process.stderr.write(demoLinks(config.host, primary.port));
@@ -57,8 +67,9 @@ REDIS_TRANSPORT (streams|pubsub), REDIS_STARTUP (fail|wait), IM_ADMIN_KEY.
 
   const server = createServer({ config });
   collectDefaultMetrics({ register: server.metrics.registry });
-  const port = await server.listen();
   const log = server.context.logger;
+  for (const [message, level] of notices) log[level](message);
+  const port = await server.listen();
   log.info({ port, ...where }, `node-socket-im listening on http://${config.host}:${port}`);
   if (config.demo) process.stderr.write(demoLinks(config.host, port));
   closeOnSignals(log, () => server.close(), config.shutdownTimeoutMs + 2000);

@@ -19,6 +19,8 @@ import { notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
+import { legacyRoutes } from './http/legacy-routes';
+import { startLegacyChannel } from './legacy/legacy-channel';
 import { probesRouter } from './http/probes';
 import { requestLog } from './http/request-log';
 import { createMetrics, type ServerMetrics } from './metrics';
@@ -165,6 +167,9 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   );
   app.use(operatorRouter(ctx));
   app.use(presenceRouter(ctx, presence));
+  // The original's URLs (GET /, /readmsg, …) and its Redis channel xin_common_chat (opt-in).
+  const original = { routes: legacyRoutes(ctx, presence, metrics, PROJECT_ROOT), channel: startLegacyChannel({ ctx, registry: metrics.registry }) };
+  app.use(original.routes.router);
   app.use(
     '/js',
     express.static(path.join(PROJECT_ROOT, 'dist/browser'), { maxAge: '5m', etag: true, fallthrough: true }),
@@ -225,6 +230,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       await Promise.race([ioClosed, deadline]);
       for (const tcp of webSockets) tcp.destroy();
       await ioClosed;
+      original.routes.close();
+      await original.channel?.close();
       await presence.close();
       security.close();
       await cluster.close();

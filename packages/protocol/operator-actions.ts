@@ -57,7 +57,10 @@ export const OPERATOR_ACTIONS = {
       const cut = subject.indexOf('/');
       return cut < 0 ? { date: subject, filename: '' } : { date: subject.slice(0, cut), filename: subject.slice(cut + 1) };
     },
-    routes: [{ method: 'GET', path: '/api/logs' }],
+    routes: [
+      { method: 'GET', path: '/api/logs' },
+      { method: 'GET', path: '/readmsg', legacy: true },
+    ],
   },
   history: {
     name: 'history',
@@ -108,7 +111,24 @@ export const OPERATOR_ACTIONS = {
     subject: "'' (always empty)",
     exampleSubject: '',
     subjectParams: () => ({}),
-    routes: [{ method: 'GET', path: '/api/presence/stream', stream: true }],
+    routes: [
+      { method: 'GET', path: '/api/presence/stream', stream: true },
+      // The recent connects and disconnects the stream carried (server/http/legacy-routes.ts).
+      { method: 'GET', path: '/clientlog', legacy: true },
+    ],
+  },
+  counts: {
+    name: 'counts',
+    allows: "read the source's live connections per instance and this instance's message count",
+    subject: "'' (always empty)",
+    exampleSubject: '',
+    subjectParams: () => ({}),
+    routes: [
+      { method: 'GET', path: '/api/counts' },
+      { method: 'GET', path: '/read_connections', legacy: true },
+      { method: 'GET', path: '/sessionlocation', legacy: true },
+      { method: 'GET', path: '/readmsglocation', legacy: true },
+    ],
   },
 } as const satisfies Record<string, OperatorActionSpec>;
 

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { ImError, parseLogFilename } from '../../packages/protocol';
+import { legacyNotifySign, signsEqual } from '../../packages/signing';
+import type { ServerContext } from '../context';
+import { roomList } from '../context';
+import { signingModeFor } from '../security/security-config';
+
+/** The original's pub/sub channel: back ends PUBLISHed `{source, room_id, data, sign, filename}` to it. */
+export const LEGACY_CHANNEL = 'xin_common_chat';
+
+/**
+ * How long one instance's claim on a message lasts. Every instance receives each PUBLISH; the
+ * first to SET NX the message's hash delivers it. The window must outlast the spread between
+ * instances handling the same PUBLISH (milliseconds, more under a GC pause or overload); its
+ * cost: a back end that PUBLISHes byte-identical text twice within it is delivered once.
+ */
+export const CLAIM_WINDOW_MS = 10_000;
+
+/** Why a message from the channel was not delivered (the `outcome` label beside `delivered`, `duplicate`). */
+export type LegacyDropReason =
+  | 'too-large'
+  | 'bad-json'
+  | 'not-object'
+  | 'sys-info'
+  | 'from-sys'
+  | 'no-source'
+  | 'unknown-source'
+  | 'bad-room'
+  | 'no-data'
+  | 'data-not-string'
+  | 'no-sign'
+  | 'bad-sign'
+  | 'strong-sign-required'
+  | 'bad-filename'
+  | 'rate-limited'
+  | 'claim-failed'
+  | 'publish-failed'
+  | 'overloaded';
+
+export interface LegacyChannelMessage {
+  source: string;
+  rooms: string[];
+  data: unknown;
+  /** The checked log file name; undefined when the message is not to be logged. */
+  filename?: string;
+}
+
+export type LegacyCheck =
+  | { ok: true; message: LegacyChannelMessage }
+  | { ok: false; reason: LegacyDropReason; detail: string; source?: string };
+
+const drop = (reason: LegacyDropReason, detail: string, source?: string): LegacyCheck => ({ ok: false, reason, detail, source });
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Checks one raw message from the channel, as the original's subscriber did, minus its holes:
+ * - `sys_info` messages were the original's own log lines, appended to a file path the
+ *   message named: dropped, never written anywhere.
+ * - `from_sys` marked what the original's own instances had already checked (its
+ *   /api/notify, postMsg, watch_quit), delivered without a sign: anyone could set it. Such
+ *   messages come from an original server still running on the same Redis and it delivers
+ *   them itself, so they are skipped (and this server never publishes to the channel: no loop).
+ * - With the source's `publishMsgVerify` (publish_msg_verify), `sign` must be
+ *   md5(source + room_id + data + sign_key) over the fields as JavaScript concatenates them
+ *   (a numeric room_id as its text), and `data` must be a string; without it, any JSON `data`.
+ */
+export function checkLegacyMessage(ctx: ServerContext, raw: string): LegacyCheck {
+  const { limits } = ctx.config;
+  if (Buffer.byteLength(raw) > limits.maxBodyBytes) return drop('too-large', `message is larger than ${limits.maxBodyBytes} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return drop('bad-json', `not JSON: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(parsed)) return drop('not-object', 'message must be a JSON object {source, room_id, data, sign, filename}');
+  const m = parsed;
+  if (Object.hasOwn(m, 'sys_info')) return drop('sys-info', 'sys_info messages (the original\'s own log lines) are not taken');
+  if (Object.hasOwn(m, 'from_sys')) return drop('from-sys', 'from_sys messages belong to an original server on the same Redis, which delivers them itself');
+
+  if (typeof m.source !== 'string' || m.source === '') return drop('no-source', 'source can not be null!');
+  const source = m.source;
+  const cfg = Object.hasOwn(ctx.config.sources, source) ? ctx.config.sources[source] : undefined;
+  if (!cfg) return drop('unknown-source', `this source can not be configured! (${source.slice(0, 64)})`);
+
+  if (typeof m.room_id !== 'string' && typeof m.room_id !== 'number') return drop('bad-room', 'room_id can not be null!', source);
+  // The original signed and split `"" + room_id`.
+  const roomIdText = String(m.room_id);
+  let rooms: string[];
+  try {
+    rooms = roomList(ctx, roomIdText, 'message', 'room_id can not be null!');
+  } catch (err) {
+    return drop('bad-room', (err as Error).message, source);
+  }
+
+  const data = m.data;
+  if (data === undefined || data === null || data === '') return drop('no-data', 'data can not be null!', source);
+  const dataBytes = typeof data === 'string' ? Buffer.byteLength(data) : Buffer.byteLength(JSON.stringify(data));
+  if (dataBytes > limits.maxMessageBytes) return drop('too-large', `data is larger than ${limits.maxMessageBytes} bytes`, source);
+
+  if (signingModeFor(cfg.signing, 'notify') === 'strong') {
+    return drop('strong-sign-required', `source ${source} requires strong signs, which this channel cannot carry: use POST /api/notify`, source);
+  }
+  if (cfg.publishMsgVerify) {
+    if (typeof data !== 'string') {
+      return drop('data-not-string', 'data must be a string when the source verifies signs (publishMsgVerify): sign the text you send', source);
+    }
+    if (typeof m.sign !== 'string' || m.sign === '') return drop('no-sign', 'sign can not be null!', source);
+    if (!signsEqual(legacyNotifySign(source, roomIdText, data, cfg.signKey), m.sign)) {
+      return drop('bad-sign', 'publish message sign verify failed! (md5(source + room_id + data + sign_key))', source);
+    }
+  }
+
+  let filename: string | undefined;
+  if (m.filename !== undefined && m.filename !== null) {
+    if (typeof m.filename !== 'string') return drop('bad-filename', 'filename must be a string', source);
+    try {
+      filename = parseLogFilename(m.filename, limits.maxFilenameLength);
+    } catch (err) {
+      return drop('bad-filename', (err as Error).message, source);
+    }
+  }
+  return { ok: true, message: { source, rooms, data, filename } };
+}
+
+export interface LegacyChannelOptions {
+  ctx: ServerContext;
+  registry: Registry;
+}
+
+export interface LegacyChannel {
+  /** Resolves once the channel is subscribed (tests; the server does not wait for it). */
+  subscribed(): Promise<void>;
+  /** Handles one raw message as if it came from the channel; resolves with its outcome. */
+  handle(raw: string): Promise<'delivered' | 'duplicate' | LegacyDropReason>;
+  close(): Promise<void>;
+}
+
+/** Channel messages one instance holds while earlier ones are being published. */
+const MAX_QUEUED = 10_000;
+
+/** Warnings per minute about refused messages; the rest go to debug (a flood must not flood the log). */
+const WARNINGS_PER_MINUTE = 20;
+
+/**
+ * Opt-in (`legacyRedisChannel`): takes what back ends PUBLISH to `xin_common_chat`.
+ *
+ * Every instance subscribes and checks each message; one instance, the one whose
+ * `SET <prefix>:legacy-chat:claim:<sha256 of the raw text> NX PX 10000` succeeds, hands it to
+ * the relay, which writes room history once and broadcasts through the adapter to the
+ * clients of every instance, and writes its `filename` log once. Each instance handles the
+ * channel in order; two messages claimed by two instances can still reach clients in either
+ * order (SDK clients see them in history order). (Delivering on every
+ * instance to its own clients, as the original did, would hand out copies without a history
+ * position, and the SDK, filling the gap it then sees, would show them twice.)
+ */
+export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): LegacyChannel | undefined {
+  if (!ctx.config.legacyRedisChannel) return undefined;
+  const { config, logger } = ctx;
+  if (config.adapter.type !== 'redis' || !ctx.redis) {
+    throw new ImError('INTERNAL', 'legacyRedisChannel needs the Redis adapter');
+  }
+  const command: Redis = ctx.redis;
+  const claimPrefix = `${config.adapter.prefix}:legacy-chat:claim:`;
+  const registers = [registry];
+  const outcomes = new Counter({
+    name: 'im_legacy_channel_messages_total',
+    help: `Messages read from the Redis channel ${LEGACY_CHANNEL}, by outcome (delivered, duplicate, or why one was dropped)`,
+    labelNames: ['outcome'],
+    registers,
+  });
+  const up = new Gauge({ name: 'im_legacy_channel_subscribed', help: `1 while subscribed to ${LEGACY_CHANNEL}`, registers, aggregator: 'min' });
+  up.set(0);
+
+  // A subscribed connection can send nothing else: its own, queueing while Redis is away
+  // (ioredis subscribes again after each reconnect).
+  const subscriber = command.duplicate({
+    enableOfflineQueue: true,
+    autoResendUnfulfilledCommands: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+  });
+  let closed = false;
+  let warned = 0;
+  let warnWindow = 0;
+  const pending = new Set<Promise<unknown>>();
+  let onSubscribed: (() => void) | undefined;
+  const subscribedOnce = new Promise<void>((resolve) => (onSubscribed = resolve));
+
+  subscriber.on('error', (err: Error) => logger.debug({ err: err.message, channel: LEGACY_CHANNEL }, 'legacy channel: Redis connection error'));
+  subscriber.on('close', () => up.set(0));
+  subscriber.subscribe(LEGACY_CHANNEL).then(
+    () => {
+      up.set(1);
+      logger.info({ channel: LEGACY_CHANNEL, claimWindowMs: CLAIM_WINDOW_MS }, `taking messages published to the Redis channel ${LEGACY_CHANNEL}`);
+      onSubscribed?.();
+    },
+    (err: Error) => {
+      if (!closed) logger.error({ err: err.message, channel: LEGACY_CHANNEL }, 'legacy channel: subscribe failed');
+    },
+  );
+  subscriber.on('subscribe', () => up.set(1));
+
+  function refused(reason: LegacyDropReason, detail: string, source?: string): LegacyDropReason {
+    outcomes.inc({ outcome: reason });
+    const now = ctx.now();
+    if (now - warnWindow > 60_000) {
+      warnWindow = now;
+      warned = 0;
+    }
+    // Messages of an original server running beside this one are expected: not worth a warning.
+    const expected = reason === 'sys-info' || reason === 'from-sys';
+    const level = !expected && warned++ < WARNINGS_PER_MINUTE ? 'warn' : 'debug';
+    logger[level]({ channel: LEGACY_CHANNEL, reason, source, detail }, `legacy channel: message dropped (${reason})`);
+    return reason;
+  }
+
+  async function handle(raw: string): Promise<'delivered' | 'duplicate' | LegacyDropReason> {
+    const checked = checkLegacyMessage(ctx, raw);
+    if (!checked.ok) return refused(checked.reason, checked.detail, checked.source);
+    const { source, rooms, data, filename } = checked.message;
+    let claimed: boolean;
+    try {
+      const hash = createHash('sha256').update(raw).digest('hex');
+      claimed = (await command.set(claimPrefix + hash, ctx.instanceId, 'PX', CLAIM_WINDOW_MS, 'NX')) === 'OK';
+    } catch (err) {
+      return refused('claim-failed', `Redis did not answer the claim: ${(err as Error).message}`, source);
+    }
+    if (!claimed) {
+      outcomes.inc({ outcome: 'duplicate' });
+      return 'duplicate';
+    }
+    try {
+      const perSource = config.sources[source]?.maxMessagesPerSecond ?? config.rateLimits.perSource;
+      await ctx.security.rates.consume('source', source, perSource);
+    } catch (err) {
+      return refused('rate-limited', (err as Error).message, source);
+    }
+    try {
+      // The same two steps as POST /api/notify: room history + broadcast, then the log line.
+      await ctx.relay.publish(source, rooms, data);
+      if (filename !== undefined) {
+        await ctx.messageLog.append(source, filename, {
+          ts: new Date(ctx.now()).toISOString(),
+          instance: ctx.instanceId,
+          source,
+          room_id: rooms.join(','),
+          data,
+        });
+      }
+    } catch (err) {
+      return refused('publish-failed', (err as Error).message, source);
+    }
+    outcomes.inc({ outcome: 'delivered' });
+    return 'delivered';
+  }
+
+  // One message at a time, in channel order: what this instance claims it publishes in the
+  // order the back end sent it. Bounded: past MAX_QUEUED the newest are dropped and counted.
+  let chain: Promise<unknown> = Promise.resolve();
+  let queued = 0;
+  subscriber.on('message', (channel: string, raw: string) => {
+    if (channel !== LEGACY_CHANNEL || closed) return;
+    if (queued >= MAX_QUEUED) {
+      refused('overloaded', `more than ${MAX_QUEUED} channel messages waiting on this instance`);
+      return;
+    }
+    queued++;
+    const p = chain
+      .then(() => handle(raw))
+      .catch((err: unknown) => logger.error({ err, channel }, 'legacy channel: message handling failed'))
+      .finally(() => {
+        queued--;
+        pending.delete(p);
+      });
+    chain = p;
+    pending.add(p);
+  });
+
+  return {
+    subscribed: () => subscribedOnce,
+    handle,
+    async close() {
+      closed = true;
+      up.set(0);
+      subscriber.disconnect();
+      await Promise.allSettled([...pending]);
+    },
+  };
+}
