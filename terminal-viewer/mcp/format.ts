@@ -32,10 +32,9 @@ const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(
 
 /** Text safe to hand on: escape sequences removed, other control characters shown as `\xHH`. */
 export function cleanText(text: string, opts: { multiline?: boolean } = {}): string {
-  let out = text.replace(ANSI, '').replace(ESCAPED_ANSI, '').replace(CONTROL, (c) => `\\x${hex(c, 2)}`).replace(BIDI, (c) => `\\u${hex(c, 4)}`);
-  if (opts.multiline) out = out.replace(/\r\n?/g, '\n').replace(/\t/g, '  ');
-  else out = out.replace(/\r?\n/g, '↵').replace(/\t/g, '  ');
-  return out;
+  let out = text.replace(ANSI, '').replace(ESCAPED_ANSI, '');
+  out = opts.multiline ? out.replace(/\r\n?/g, '\n') : out.replace(/\r?\n/g, '↵');
+  return out.replace(/\t/g, '  ').replace(CONTROL, (c) => `\\x${hex(c, 2)}`).replace(BIDI, (c) => `\\u${hex(c, 4)}`);
 }
 
 /** Cuts text longer than `max` and says how long it was. */
