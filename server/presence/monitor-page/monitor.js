@@ -54,6 +54,7 @@
     el('f-ts').value = get('ts');
     el('f-sign').value = get('sign');
     el('f-admin').value = h.get('admin_key') || '';
+    if (h.get('room')) el('room-filter').value = h.get('room');
     if (h.get('admin_key') || q.get('sign') || q.get('ts')) keepInAddress(formCredentials());
   }
 
@@ -65,6 +66,8 @@
       f.set('ts', c.ts);
       f.set('sign', c.sign);
     }
+    var room = el('room-filter').value.trim();
+    if (room) f.set('room', room);
     var fragment = f.toString();
     history.replaceState(null, '', location.pathname + (fragment ? '#' + fragment : ''));
   }
