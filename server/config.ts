@@ -65,6 +65,8 @@ const limitsSchema = z
     maxRoomIdLength: z.number().int().positive().default(DEFAULT_LIMITS.maxRoomIdLength),
     maxFilenameLength: z.number().int().positive().max(200).default(DEFAULT_LIMITS.maxFilenameLength),
     maxExtInfoLength: z.number().int().positive().default(DEFAULT_LIMITS.maxExtInfoLength),
+    maxBatchMessages: z.number().int().positive().default(DEFAULT_LIMITS.maxBatchMessages),
+    maxBatchBodyBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxBatchBodyBytes),
     ...securityLimitsShape,
   })
   .strict();

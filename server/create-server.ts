@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Socket as NetSocket } from 'node:net';
 import path from 'node:path';
@@ -14,8 +14,10 @@ import { createRelay, type ImServer, type Relay } from './cluster/relay';
 import { setupCluster, type Cluster } from './cluster/setup-cluster';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
 import type { ServerContext } from './context';
-import { errorHandler, sendError } from './http/error-handler';
-import { notifyRouter, originAllowed } from './http/notify';
+import { bodyParser } from './http/body';
+import { errorHandler } from './http/error-handler';
+import { createInflight } from './http/inflight';
+import { leanPushRoutes, NOTIFY_BATCH_PATH, notifyRouter, originAllowed } from './http/notify';
 import { operatorRouter } from './http/operator';
 import { debugPageRouter } from './http/debug-page';
 import { presenceRouter } from './http/presence-routes';
@@ -27,7 +29,7 @@ import { createMetrics, type ServerMetrics } from './metrics';
 import { createIpcPresenceStore } from './presence/ipc-presence-store';
 import { createPresence, type Presence } from './presence/presence';
 import type { PresenceStore } from './presence/presence-store';
-import { securityHeaders } from './security/headers';
+import { securityHeaderSet, securityHeaders } from './security/headers';
 import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
@@ -82,12 +84,17 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  const httpServer = createHttpServer(app);
+  // The push routes are answered before Express (server/http/notify.ts), everything else by it.
+  let pushRoutes: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const httpServer = createHttpServer((req, res) => {
+    if (!pushRoutes?.(req, res)) app(req, res);
+  });
 
-  let draining = false;
+  // Admission and the in-flight count, shared by the push routes and the Express app.
+  const inflight = createInflight();
   const io: ImServer = new Server(httpServer, {
     // No new Socket.IO sessions while shutting down (a kept-alive connection can still ask).
-    allowRequest: (_req, answer) => answer(draining ? 'server is shutting down' : null, !draining),
+    allowRequest: (_req, answer) => answer(inflight.draining ? 'server is shutting down' : null, !inflight.draining),
     // Room ids and payloads are checked per message; this caps the raw frame.
     maxHttpBufferSize: Math.max(1e6, config.limits.maxMessageBytes * 2 + 64 * 1024),
     cors: { origin: true, credentials: true },
@@ -118,25 +125,12 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   // `--workers` without Redis: the primary holds the presence of every worker.
   const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
 
-  let inflight = 0;
-  const idle: Array<() => void> = [];
-
-  app.use((req, res, next) => {
-    if (draining) {
-      res.set('Connection', 'close');
-      sendError(res, new ImError('UNAVAILABLE', 'server is shutting down'));
-      return;
-    }
-    inflight++;
-    // Emitted once per response, after 'finish' or when the client left first.
-    res.once('close', () => {
-      inflight--;
-      if (inflight === 0) idle.splice(0).forEach((fn) => fn());
-    });
-    next();
+  app.use((_req, res, next) => {
+    if (inflight.admit(res)) next();
   });
   // Probes are polled every few seconds: logging them would drown everything else.
-  app.use(requestLog(logger, (p) => p === '/healthz' || p === '/readyz' || p === '/metrics'));
+  const quiet = (p: string) => p === '/healthz' || p === '/readyz' || p === '/metrics';
+  app.use(requestLog(logger, quiet));
 
   const allowedByAnySource = (origin: string) =>
     Object.values(config.sources).some((s) => originAllowed(s.corsOrigins, origin));
@@ -145,13 +139,16 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     methods: ['GET', 'POST', 'OPTIONS'],
     maxAge: 600,
   });
-  app.use(securityHeaders(config.securityHeaders));
-  const bodyLimit = config.limits.maxBodyBytes;
+  const headersFor = securityHeaderSet(config.securityHeaders);
+  app.use(securityHeaders(headersFor));
   app.use(['/api', '/refreshpage'], apiCors);
-  app.use(express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 100 }));
-  app.use(express.json({ limit: bodyLimit, strict: false }));
+  // One body reader (server/http/body.ts) for the app and the push routes.
+  app.use(NOTIFY_BATCH_PATH, bodyParser({ limit: config.limits.maxBatchBodyBytes }));
+  app.use(bodyParser({ limit: config.limits.maxBodyBytes }));
+  pushRoutes = leanPushRoutes(ctx, { logger, inflight, quiet, headersFor, cors: apiCors });
 
-  // First: the hot path (a push per back-end event) meets no other route on its way.
+  // First: the hot path (a push per back-end event) meets no other route on its way. (The HTTP
+  // server answers POST /api/notify[/batch] before Express; these serve `app` used on its own.)
   app.use(notifyRouter(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', instance: instanceId, uptime: process.uptime(), connections: io.engine.clientsCount });
@@ -209,7 +206,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      draining = true;
+      inflight.drain();
       cluster.health.setDraining();
       // Live monitor streams never finish by themselves.
       presence.endStreams();
@@ -217,7 +214,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       // Stop accepting new connections; keep the open ones until their requests finish.
       httpServer.close();
-      if (inflight > 0) await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), deadline]);
+      if (inflight.count > 0) await Promise.race([inflight.idle(), deadline]);
       // Node's close() waits for every connection to end, even one a browser opened and never
       // used, or one stalled halfway through its headers. So: every Engine.IO session gets its
       // close (WebSockets a close frame, pending polls a close packet), then what is left of
@@ -249,7 +246,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     metrics,
     presence,
     get inflightRequests() {
-      return inflight;
+      return inflight.count;
     },
     async listen(port = config.port, host = config.host) {
       try {

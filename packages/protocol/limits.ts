@@ -14,6 +14,10 @@ export const DEFAULT_LIMITS = {
   maxFilenameLength: 100,
   /** Longest ext_info, in characters. */
   maxExtInfoLength: 4096,
+  /** Messages one `POST /api/notify/batch` may carry. */
+  maxBatchMessages: 500,
+  /** Largest HTTP body of a `POST /api/notify/batch`, in bytes. */
+  maxBatchBodyBytes: 4 * 1024 * 1024,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

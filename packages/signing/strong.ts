@@ -81,6 +81,37 @@ export function strongNotifyCanonical(f: StrongNotifyFields): string {
   ].join('\n');
 }
 
+/** One message of a batch signed as a whole (`POST /api/notify/batch`). */
+export interface StrongBatchMessage {
+  /** room_id exactly as it goes on the wire. */
+  roomId: string;
+  data: string;
+}
+
+export interface StrongBatchFields {
+  source: string;
+  messages: readonly StrongBatchMessage[];
+  ts: number | string;
+  nonce: string;
+}
+
+/**
+ * A batch signed as a whole: the notify lines with the kind `notify-batch`, the number of
+ * messages, and each message's room_id and sha256_hex(data), in order:
+ *
+ *   "im-v2\nnotify-batch\n" + source + "\n" + ts + "\n" + nonce + "\n" + count
+ *     + ("\n" + room_id + "\n" + sha256_hex(data)) for each message
+ */
+export function strongBatchCanonical(f: StrongBatchFields): string {
+  const lines = [STRONG_SIGN_VERSION, 'notify-batch', line('source', f.source), line('ts', String(f.ts)), line('nonce', f.nonce), String(f.messages.length)];
+  f.messages.forEach((m, i) => lines.push(line(`messages[${i}].room_id`, m.roomId), sha256Hex(m.data)));
+  return lines.join('\n');
+}
+
+export function strongBatchSign(signKey: string, f: StrongBatchFields): string {
+  return hmacSha256Hex(signKey, strongBatchCanonical(f));
+}
+
 export function strongConnectSign(signKey: string, f: StrongConnectFields): string {
   return hmacSha256Hex(signKey, strongConnectCanonical(f));
 }

@@ -8,6 +8,11 @@ import type { HistoryRequest, HistoryResult, Message } from '../../packages/prot
 export interface HistoryStore {
   /** Assigns the next offset of the room and keeps the message; returns the stored message. */
   append(roomKey: string, message: Message): Promise<Message>;
+  /**
+   * Appends many (several rooms of one message, a batch, a hook's postLogs) in one round trip,
+   * in order; all or nothing when the store is unreachable. Stores without it get append per item.
+   */
+  appendMany?(items: ReadonlyArray<{ roomKey: string; message: Message }>): Promise<Message[]>;
   read(roomKey: string, request: HistoryRequest, cap: number): Promise<Omit<HistoryResult, 'room_id'>>;
   close(): Promise<void>;
 }
@@ -148,6 +153,10 @@ export function createMemoryHistoryStore(opts: {
         enforceBytes(key, log);
       }
       return stored;
+    },
+    // In process there is no round trip to save: append's body runs synchronously per item.
+    appendMany(items) {
+      return Promise.all(items.map((i) => this.append(i.roomKey, i.message)));
     },
     async read(key, request, cap) {
       const log = rooms.get(key);

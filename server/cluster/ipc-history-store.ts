@@ -12,6 +12,8 @@ export function createIpcHistoryStore(timeoutMs?: number): HistoryStore {
   const ipc = createIpcClient(CHANNEL, timeoutMs);
   return {
     append: (roomKey, message) => ipc.request<Message>('append', { roomKey, message }),
+    // One IPC round trip for many: the primary appends them in order.
+    appendMany: (items) => ipc.request<Message[]>('appendMany', { items }),
     read: (roomKey, request, cap) => ipc.request('read', { roomKey, request, cap }),
     async close() {
       ipc.close();
@@ -22,8 +24,17 @@ export function createIpcHistoryStore(timeoutMs?: number): HistoryStore {
 /** The primary's side: answers the workers from `store`. Returns a function that stops serving. */
 export function serveHistoryToWorkers(store: HistoryStore): () => void {
   return serveIpc(CHANNEL, async (op, payload) => {
-    const p = payload as { roomKey: string; message: Message; request: HistoryRequest; cap: number };
+    const p = payload as {
+      roomKey: string;
+      message: Message;
+      request: HistoryRequest;
+      cap: number;
+      items: Array<{ roomKey: string; message: Message }>;
+    };
     if (op === 'append') return store.append(p.roomKey, p.message);
+    if (op === 'appendMany') {
+      return store.appendMany ? store.appendMany(p.items) : Promise.all(p.items.map((i) => store.append(i.roomKey, i.message)));
+    }
     if (op === 'read') return store.read(p.roomKey, p.request, p.cap);
     throw new Error(`unknown history operation ${op}`);
   });

@@ -173,27 +173,53 @@ export function createRedisHistoryStore(opts: RedisHistoryStoreOptions): History
   const commands = redis as unknown as Record<'imHistoryAppend' | 'imHistoryRead', ScriptFn>;
   const keys = (roomKey: string) => [`${prefix}:h:{${roomKey}}:meta`, `${prefix}:h:{${roomKey}}:log`];
 
+  function appendArgs(roomKey: string, message: Message): { ts: number; args: Array<string | number> } {
+    const ts = message.ts ?? now();
+    const body = JSON.stringify({ source: message.source, data: message.data, room_id: message.room_id });
+    return {
+      ts,
+      args: [...keys(roomKey), newEpoch(), opts.size, ts, ts - opts.maxAgeMs, opts.positionTtlSeconds, body, logTtl, opts.maxRoomBytes ?? 0],
+    };
+  }
+  function appended(roomKey: string, message: Message, ts: number, reply: unknown): Message {
+    const [epoch, offset, dropped] = reply as [string, number, number];
+    if (dropped > 0) opts.onEvict?.(Number(dropped), roomKey);
+    return { ...message, ts, offset: Number(offset), epoch };
+  }
+
   return {
     async append(roomKey, message) {
-      const ts = message.ts ?? now();
-      const body = JSON.stringify({ source: message.source, data: message.data, room_id: message.room_id });
+      const { ts, args } = appendArgs(roomKey, message);
       try {
-        const [epoch, offset, dropped] = (await commands.imHistoryAppend(
-          ...keys(roomKey),
-          newEpoch(),
-          opts.size,
-          ts,
-          ts - opts.maxAgeMs,
-          opts.positionTtlSeconds,
-          body,
-          logTtl,
-          opts.maxRoomBytes ?? 0,
-        )) as [string, number, number];
-        if (dropped > 0) opts.onEvict?.(Number(dropped), roomKey);
-        return { ...message, ts, offset: Number(offset), epoch };
+        return appended(roomKey, message, ts, await commands.imHistoryAppend(...args));
       } catch (err) {
         throw unavailable(err);
       }
+    },
+    // Many rooms or messages in one round trip: one pipeline of the same script (each room's
+    // keys share a hash tag, so this works on Redis Cluster too, where one script could not).
+    async appendMany(items) {
+      if (items.length === 0) return [];
+      const pipeline = redis.pipeline() as unknown as Record<'imHistoryAppend', (...args: Array<string | number>) => void> & {
+        exec(): Promise<Array<[Error | null, unknown]> | null>;
+      };
+      const prepared = items.map(({ roomKey, message }) => {
+        const p = appendArgs(roomKey, message);
+        pipeline.imHistoryAppend(...p.args);
+        return p;
+      });
+      let replies: Array<[Error | null, unknown]> | null;
+      try {
+        replies = await pipeline.exec();
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (!replies) throw unavailable(new Error('pipeline discarded'));
+      return items.map(({ roomKey, message }, i) => {
+        const [err, reply] = replies[i] ?? [new Error('no reply'), undefined];
+        if (err) throw unavailable(err);
+        return appended(roomKey, message, prepared[i]!.ts, reply);
+      });
     },
     async read(roomKey, request: HistoryRequest, cap) {
       const limit = Math.max(0, Math.min(request.limit ?? cap, cap));

@@ -22,8 +22,17 @@ export type ImServer = Server<ClientToServerEvents, ServerToClientEvents, InterS
  */
 export interface Relay {
   publish(source: string, rooms: readonly string[], data: unknown): Promise<Message[]>;
+  /** Several messages (a batch, a hook's postLogs) with one history round trip; one list of stored messages per item. */
+  publishMany(items: readonly PublishItem[]): Promise<Message[][]>;
   history(source: string, request: HistoryRequest, cap?: number): Promise<HistoryResult>;
   refresh(source: string, rooms: readonly string[]): void;
+}
+
+/** One message of a publishMany: its data to each of `rooms` of `source`. */
+export interface PublishItem {
+  source: string;
+  rooms: readonly string[];
+  data: unknown;
 }
 
 /** What the relay needs to know about the cluster (see setup-cluster.ts). */
@@ -36,6 +45,24 @@ export interface RelayCluster {
 export interface RelayOptions {
   metrics?: ServerMetrics;
   cluster?: RelayCluster;
+  /** Most bytes (JSON) of messages in one history answer; past it the answer carries `next`. */
+  maxHistoryAnswerBytes?: number;
+}
+
+/** Default cap of one history answer: a reader asking many cannot make the server hold much. */
+export const DEFAULT_HISTORY_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * Cuts a history page at `maxBytes` of JSON (never below one message, so a reader always moves
+ * on). Returns how many messages fit.
+ */
+export function fitHistoryBytes(messages: readonly Message[], maxBytes: number): number {
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(messages[i]) ?? '') + 1;
+    if (bytes > maxBytes) return Math.max(1, i);
+  }
+  return messages.length;
 }
 
 function isUnavailable(err: unknown): boolean {
@@ -55,50 +82,87 @@ function isUnavailable(err: unknown): boolean {
  */
 export function createRelay(io: ImServer, store: HistoryStore, now: () => number = Date.now, opts: RelayOptions = {}): Relay {
   const { metrics, cluster } = opts;
+  const maxAnswerBytes = opts.maxHistoryAnswerBytes ?? DEFAULT_HISTORY_ANSWER_BYTES;
 
   function refuse(): never {
     throw new ImError('UNAVAILABLE', 'Redis is unavailable: the message was not accepted, retry later');
   }
 
+  const appendAll = (items: Array<{ roomKey: string; message: Message }>): Promise<Message[]> =>
+    store.appendMany ? store.appendMany(items) : Promise.all(items.map((i) => store.append(i.roomKey, i.message)));
+
+  /**
+   * Every room of every item reaches the history store in one call (one round trip on Redis),
+   * then each gets its `newMsg`, in order. A store that is unreachable fails them all together.
+   */
+  async function publishMany(items: readonly PublishItem[]): Promise<Message[][]> {
+    if (items.length === 0) return [];
+    let clusterUp = cluster ? cluster.canPublish() : true;
+    if (!clusterUp && cluster?.whenDown === 'reject') refuse();
+    const ts = now();
+    const entries: Array<{ roomKey: string; message: Message }> = [];
+    const counts = new Map<string, number>();
+    for (const { source, rooms, data } of items) {
+      counts.set(source, (counts.get(source) ?? 0) + 1);
+      for (const room of rooms) entries.push({ roomKey: roomKey(source, room), message: { source, data, room_id: room, ts } });
+    }
+    if (metrics) for (const [source, n] of counts) metrics.messagesIn.inc({ source }, n);
+    let stored: Message[] | undefined;
+    if (clusterUp) {
+      try {
+        stored = await appendAll(entries);
+      } catch (err) {
+        if (!cluster || !isUnavailable(err)) throw err;
+        if (cluster.whenDown === 'reject') throw err;
+      }
+    }
+    const sent = new Map<string, number>();
+    const out: Message[][] = [];
+    let at = 0;
+    for (const { source, rooms } of items) {
+      const messages: Message[] = [];
+      for (let r = 0; r < rooms.length; r++, at++) {
+        const { roomKey: key, message: plain } = entries[at]!;
+        const message = stored ? stored[at]! : plain;
+        (stored ? io : io.local).to(key).emit('newMsg', message);
+        sent.set(source, (sent.get(source) ?? 0) + 1);
+        messages.push(message);
+      }
+      out.push(messages);
+    }
+    if (metrics) for (const [source, n] of sent) (stored ? metrics.messagesOut : metrics.messagesLocalOnly).inc({ source }, n);
+    return out;
+  }
+
   return {
     async publish(source, rooms, data) {
-      metrics?.messagesIn.inc({ source });
-      const ts = now();
-      const out: Message[] = [];
-      let clusterUp = cluster ? cluster.canPublish() : true;
-      if (!clusterUp && cluster?.whenDown === 'reject') refuse();
-      for (const room of rooms) {
-        const key = roomKey(source, room);
-        const plain: Message = { source, data, room_id: room, ts };
-        let message: Message | undefined;
-        if (clusterUp) {
-          try {
-            message = await store.append(key, plain);
-          } catch (err) {
-            if (!cluster || !isUnavailable(err)) throw err;
-            if (cluster.whenDown === 'reject') throw err;
-            clusterUp = false;
-          }
-        }
-        if (message) {
-          io.to(key).emit('newMsg', message);
-          metrics?.messagesOut.inc({ source });
-        } else {
-          io.local.to(key).emit('newMsg', plain);
-          metrics?.messagesLocalOnly.inc({ source });
-          message = plain;
-        }
-        out.push(message);
-      }
-      return out;
+      return (await publishMany([{ source, rooms, data }]))[0]!;
     },
+    publishMany,
     async history(source, request, cap = 500) {
-      const result = await store.read(roomKey(source, request.room_id), request, cap);
-      if (metrics) {
-        metrics.historyRequests.inc({ outcome: result.truncated ? 'truncated' : result.messages.length ? 'hit' : 'empty' });
-        metrics.historyMessages.inc(result.messages.length);
+      // Paging forward from a position: one more than asked tells whether there is more.
+      const forward = request.since !== undefined;
+      const limit = Math.max(1, Math.min(request.limit ?? cap, cap));
+      const asked = forward ? { ...request, limit: limit + 1 } : request;
+      const read = await store.read(roomKey(source, request.room_id), asked, forward ? cap + 1 : cap);
+      let messages = read.messages;
+      let cut = forward && messages.length > limit;
+      if (cut) messages = messages.slice(0, limit);
+      const fit = fitHistoryBytes(messages, maxAnswerBytes);
+      if (fit < messages.length) {
+        messages = messages.slice(0, fit);
+        cut = true;
       }
-      return { room_id: request.room_id, ...result };
+      const last = messages[messages.length - 1];
+      const result: HistoryResult = { room_id: request.room_id, epoch: read.epoch, messages, truncated: read.truncated };
+      if (cut && last?.offset !== undefined) {
+        result.next = { room_id: request.room_id, since: last.offset, epoch: read.epoch, ...(request.limit !== undefined ? { limit: request.limit } : {}) };
+      }
+      if (metrics) {
+        metrics.historyRequests.inc({ outcome: result.truncated ? 'truncated' : messages.length ? 'hit' : 'empty' });
+        metrics.historyMessages.inc(messages.length);
+      }
+      return result;
     },
     refresh(source, rooms) {
       const target = cluster && !cluster.canPublish() ? io.local : io;

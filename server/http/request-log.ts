@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { SECRET_PARAMS } from '../../packages/protocol';
@@ -51,26 +52,42 @@ export function redactUrl(url: string): string {
  */
 export function requestLog(logger: Logger, quiet: (path: string) => boolean): RequestHandler {
   return (req, res, next) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && GIVEN_ID.test(given) ? given : randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
-    if (logger.isLevelEnabled('info') && !quiet(req.path)) {
-      const start = performance.now();
-      res.once('close', () => {
-        const line = {
-          reqId: requestId,
-          method: req.method,
-          url: redactUrl(req.originalUrl),
-          status: res.statusCode,
-          ms: Math.round((performance.now() - start) * 10) / 10,
-          ip: req.ip,
-        };
-        if (!res.writableFinished) logger.info(line, 'request aborted');
-        else if (res.statusCode >= 500) logger.error(line, 'request completed');
-        else logger.info(line, 'request completed');
-      });
-    }
+    res.locals.requestId = trackRequest(logger, quiet, req, res, req.path, req.originalUrl, () => req.ip);
     next();
   };
+}
+
+/**
+ * The same for a request answered before Express (server/http/notify.ts): the id is returned
+ * for the error log; `url` is the URL as received, `ip` is read only when a line is logged.
+ */
+export function trackRequest(
+  logger: Logger,
+  quiet: (path: string) => boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  url: string,
+  ip: () => string | undefined,
+): string {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && GIVEN_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', requestId);
+  if (logger.isLevelEnabled('info') && !quiet(path)) {
+    const start = performance.now();
+    res.once('close', () => {
+      const line = {
+        reqId: requestId,
+        method: req.method,
+        url: redactUrl(url),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - start) * 10) / 10,
+        ip: ip(),
+      };
+      if (!res.writableFinished) logger.info(line, 'request aborted');
+      else if (res.statusCode >= 500) logger.error(line, 'request completed');
+      else logger.info(line, 'request completed');
+    });
+  }
+  return requestId;
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { SecurityHeadersConfig } from './security-config';
@@ -29,8 +30,22 @@ const SHARED_PREFIXES = ['/js/', '/api/', '/refreshpage', '/healthz'];
  * cross-origin, because the contract's pages load /js/node_im.min.js from another origin and
  * post to /api/notify cross-origin (CORS, which CORP would not block, but a no-cors fetch would be).
  */
-export function securityHeaders(cfg: SecurityHeadersConfig): RequestHandler {
-  if (!cfg.enabled) return (_req, _res, next) => next();
+export function securityHeaders(cfg: SecurityHeadersConfig | ((path: string) => HeaderList)): RequestHandler {
+  const headersFor = typeof cfg === 'function' ? cfg : securityHeaderSet(cfg);
+  return (req, res, next) => {
+    setAll(res, headersFor(req.path));
+    next();
+  };
+}
+
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/**
+ * The security headers of an answer to `path` (none when turned off), for the Express
+ * middleware above and the routes served before Express (server/http/notify.ts).
+ */
+export function securityHeaderSet(cfg: SecurityHeadersConfig): (path: string) => HeaderList {
+  if (!cfg.enabled) return () => [];
   const hsts = cfg.hstsMaxAge > 0 ? { maxAge: cfg.hstsMaxAge, includeSubDomains: false } : false;
   const pageCsp =
     cfg.contentSecurityPolicy === false ? false : { useDefaults: false, directives: cfg.contentSecurityPolicy ?? DEFAULT_PAGE_CSP };
@@ -42,11 +57,11 @@ export function securityHeaders(cfg: SecurityHeadersConfig): RequestHandler {
   });
   const pageHeaders = headersSetBy(pages);
   const sharedHeaders = headersSetBy(shared);
-  return (req, res, next) => {
-    const headers = SHARED_PREFIXES.some((p) => req.path.startsWith(p)) ? sharedHeaders : pageHeaders;
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
+  return (path) => (SHARED_PREFIXES.some((p) => path.startsWith(p)) ? sharedHeaders : pageHeaders);
+}
+
+export function setAll(res: ServerResponse, headers: HeaderList): void {
+  for (const [name, value] of headers) res.setHeader(name, value);
 }
 
 /**

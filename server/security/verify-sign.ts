@@ -8,7 +8,9 @@ import {
   legacyNotifySign,
   signsEqual,
   strongConnectSign,
+  strongBatchSign,
   strongNotifySign,
+  type StrongBatchMessage,
 } from '../../packages/signing';
 import type { SourceConfig } from '../config';
 import type { ServerContext } from '../context';
@@ -128,6 +130,35 @@ export function verifyNotifySign(
     failMessage,
     legacy: () => legacyNotifySign(source, roomId, data, cfg.signKey),
     strong: (ts, nonce) => strongNotifySign(cfg.signKey, { source, roomId, data, ts, nonce }),
+  });
+}
+
+/**
+ * One strong sign over a whole `POST /api/notify/batch` (packages/signing strongBatchCanonical).
+ * There is no legacy form of it: md5 signs are made per message.
+ */
+export function verifyBatchSign(
+  ctx: ServerContext,
+  cfg: SourceConfig,
+  source: string,
+  messages: readonly StrongBatchMessage[],
+  fields: SignFields,
+  failMessage: string,
+): VerifiedSign {
+  if (fields.signType.toLowerCase() !== STRONG_SIGN_TYPE) {
+    throw new ImError(
+      'INVALID_PARAMETER',
+      `a batch signed as a whole needs sign_type=${STRONG_SIGN_TYPE} with ts and nonce (or leave the batch unsigned and sign each message)`,
+    );
+  }
+  return verify(ctx, {
+    kind: 'notify',
+    source,
+    cfg,
+    fields,
+    failMessage,
+    legacy: () => '',
+    strong: (ts, nonce) => strongBatchSign(cfg.signKey, { source, messages, ts, nonce }),
   });
 }
 

@@ -172,7 +172,8 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
           checkPostRights(socket, rooms);
           for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
         }
-        for (const entry of parsed.data) await ctx.relay.publish(source, rooms, entry);
+        // One history round trip for the whole batch; each entry still its own newMsg per room.
+        await ctx.relay.publishMany(parsed.data.map((entry) => ({ source, rooms, data: entry })));
       });
     },
 
