@@ -9,8 +9,6 @@ import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
 
 const MONITOR_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../presence/monitor-page');
-/** Live streams one instance serves at most. */
-const MAX_STREAMS = 200;
 /** A stream whose reader lags this far behind is cut (its page reconnects and starts over). */
 const MAX_STREAM_BACKLOG = 1024 * 1024;
 /** Events held while the snapshot is read; past this the stream starts over. */
@@ -32,6 +30,9 @@ function optionalRoom(ctx: ServerContext, raw: string): string | undefined {
 export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
   const router = Router();
   let streams = 0;
+  // Live streams per source: one source's (replayable) monitor sign cannot take every place.
+  const perSource = new Map<string, number>();
+  const { maxStreams, maxStreamsPerSource } = ctx.config.presence.monitor;
 
   const online = async (req: Request, res: Response) => {
     const raw = singleField(params(req).room_id, 'room_id');
@@ -74,8 +75,20 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
   // views), then one `presence` event per change anywhere in the cluster.
   router.get('/api/presence/stream', async (req, res) => {
     const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.monitor.name, '');
-    if (streams >= MAX_STREAMS) throw new ImError('UNAVAILABLE', `this instance already serves ${MAX_STREAMS} live streams`);
+    if (streams >= maxStreams) {
+      ctx.metrics?.boundHits.inc({ bound: 'monitor_streams', source });
+      throw new ImError('UNAVAILABLE', `this instance already serves ${maxStreams} live streams`);
+    }
+    const mine = perSource.get(source) ?? 0;
+    if (mine >= maxStreamsPerSource) {
+      ctx.metrics?.boundHits.inc({ bound: 'monitor_streams_per_source', source });
+      throw new ImError(
+        'TOO_MANY_CONNECTIONS',
+        `this instance already serves ${maxStreamsPerSource} live streams of source ${source}; close one and retry`,
+      );
+    }
     streams++;
+    perSource.set(source, mine + 1);
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-store, no-transform',
@@ -101,6 +114,9 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
       if (ended) return;
       ended = true;
       streams--;
+      const left = (perSource.get(source) ?? 1) - 1;
+      if (left > 0) perSource.set(source, left);
+      else perSource.delete(source);
       clearInterval(keepAlive);
       unsubscribe();
       unhook();

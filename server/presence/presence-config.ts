@@ -21,6 +21,7 @@ const PRESENCE_DEFAULTS = {
   seenDays: 7,
   listLimit: 10_000,
   maxUsersPerSource: 5000,
+  monitor: { maxStreams: 200, maxStreamsPerSource: 50 },
 };
 
 /**
@@ -53,6 +54,14 @@ export const presenceSchema = z
      * recently seen go; live connections are bounded by the connection caps instead.
      */
     maxUsersPerSource: z.number().int().min(1).max(10_000_000).default(PRESENCE_DEFAULTS.maxUsersPerSource),
+    /** Live /monitor streams (server-sent events) one instance serves: all together, and per source. */
+    monitor: z
+      .object({
+        maxStreams: z.number().int().min(1).max(100_000).default(PRESENCE_DEFAULTS.monitor.maxStreams),
+        maxStreamsPerSource: z.number().int().min(1).max(100_000).default(PRESENCE_DEFAULTS.monitor.maxStreamsPerSource),
+      })
+      .strict()
+      .default(PRESENCE_DEFAULTS.monitor),
     /** Most users one read-out lists. */
     listLimit: z.number().int().min(1).max(100_000).default(PRESENCE_DEFAULTS.listLimit),
   })

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckResult, HistoryResult } from '../../packages/protocol';
+import { operatorSign } from '../../packages/signing';
+import { DEMO_SOURCES } from '../../server/config';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
@@ -169,4 +171,48 @@ describe('unsigned hook floods: connection caps refuse with a clear code', () =>
       await defaults.close();
     }
   });
+});
+
+describe('live monitor streams per source', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  /** A monitor sign as a page link carries it: replayable within the signature window. */
+  const streamUrl = (source: 'demo' | 'remote_debug') => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const sign = operatorSign(DEMO_SOURCES[source].signKey, 'monitor', source, '', ts);
+    return `${server.url}/api/presence/stream?source=${source}&ts=${ts}&sign=${sign}`;
+  };
+
+  it('201 streams of two sources: one source gets its 50, the other still gets its stream', async () => {
+    const controller = new AbortController();
+    try {
+      const open = (source: 'demo' | 'remote_debug') => fetch(streamUrl(source), { signal: controller.signal });
+      const demo = await Promise.all(Array.from({ length: 200 }, () => open('demo')));
+      const statuses = demo.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(150);
+      const refused = demo.find((r) => r.status === 429)!;
+      expect(await refused.json()).toMatchObject({
+        code: 0,
+        error: 'TOO_MANY_CONNECTIONS',
+        msg: 'this instance already serves 50 live streams of source demo; close one and retry',
+      });
+      const other = await open('remote_debug');
+      expect(other.status).toBe(200);
+      expect(other.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = (other.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!text.includes('event: hello')) text += new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain('"source":"remote_debug"');
+      expect(await boundHits(server, 'monitor_streams_per_source', 'demo')).toBe(150);
+    } finally {
+      controller.abort();
+    }
+    // Closed streams give their places back.
+    await until(async () => (await fetch(streamUrl('demo'), { signal: AbortSignal.timeout(5000) }).then((r) => { void r.body?.cancel(); return r.status; })) === 200, 10_000, 'a demo stream again');
+  }, 60_000);
 });
