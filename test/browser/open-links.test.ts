@@ -105,6 +105,21 @@ describe.runIf(enabled)('im-debug open', () => {
     await page.close();
   });
 
+  it('an older /monitor?source=&ts=&sign= link still opens, and the page moves the sign into the fragment and headers', async () => {
+    const { url } = await open(['monitor', '--source', 'demo', '--print']);
+    const sign = signOf(url);
+    const old = url.replace('/monitor#', '/monitor?');
+    const page = await browser.newPage();
+    const requests = recordRequests(page);
+    await page.goto(old);
+    await page.waitForSelector('#online tr[data-userid="open-u1"]');
+    expect(new URL(page.url()).search).toBe('');
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('sign')).toBe(sign);
+    const stream = requests.find((r) => r.includes('/api/presence/stream'))!;
+    expect(urlOnly(stream)).not.toContain(sign);
+    await page.close();
+  });
+
   it('monitor with an old --ts: the page says the link expired and how to get a new one', async () => {
     const old = String(Math.floor(Date.now() / 1000) - 3600);
     const { url, notes } = await open(['monitor', '--source', 'demo', '--print', '--ts', old]);
