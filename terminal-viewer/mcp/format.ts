@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LogEntry } from '../../packages/protocol';
 import { LEVEL_BADGE } from '../format/colors';
-import { formatPretty } from '../format/value';
+import { formatArgs, formatInline, formatPretty, sanitizeLine } from '../format/value';
+import { MAX_SUMMARY, type ViewEntry } from '../state/entry';
 import type { BufferedEntry, SessionSummary } from './buffer';
 
 /**
@@ -22,8 +23,8 @@ export const MAX_DETAIL_VALUE = 8000;
 
 // A real ESC/CSI sequence (colours, cursor moves, OSC titles and links): dropped whole.
 const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]/g;
-// The same sequences once format/value.ts has made them visible (`\x1b[31m`): dropped too.
-const ESCAPED_ANSI = /\\x1b\[[0-?]*[ -/]*[@-~]|\\x9b[0-?]*[ -/]*[@-~]/g;
+// The same sequences once format/value.ts has made them visible (`\x1b[31m`, `\x1b]0;title\x07`): dropped too.
+const ESCAPED_ANSI = /\\x1b\[[0-?]*[ -/]*[@-~]|\\x9b[0-?]*[ -/]*[@-~]|\\x1b\][^\\]{0,256}(?:\\x07|\\x1b\\)|\\x1b[@-Z^_]/g;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 // Bidirectional overrides and isolates can make text read differently from what it is.
 const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
@@ -94,6 +95,25 @@ export interface EntryFields {
   dropped_before?: number;
 }
 
+/** Longest text formatted to learn an entry's full length (messages are at most 64 KB anyway). */
+const MAX_FULL_TEXT = 200_000;
+
+/**
+ * The entry's text on one line, uncut when it is short. The viewer keeps MAX_SUMMARY characters
+ * of it; past that the text is formatted again, so a cut can say how long the original was.
+ */
+export function fullText(v: ViewEntry): string {
+  if (v.summary.length < MAX_SUMMARY) return v.summary;
+  if (v.log) {
+    const capped = formatArgs(v.log.args, MAX_SUMMARY);
+    // The summary is a label (`[table] `, `▼ `) plus the capped text.
+    const prefix = v.summary.endsWith(capped) ? v.summary.slice(0, v.summary.length - capped.length) : '';
+    return prefix + formatArgs(v.log.args, MAX_FULL_TEXT);
+  }
+  const data = v.message?.data;
+  return typeof data === 'string' ? sanitizeLine(data) : formatInline(data, { maxLength: MAX_FULL_TEXT, quoted: true });
+}
+
 export function entryFields(e: BufferedEntry, maxText = MAX_LIST_TEXT): EntryFields {
   const v = e.view;
   const log = v.log;
@@ -104,7 +124,7 @@ export function entryFields(e: BufferedEntry, maxText = MAX_LIST_TEXT): EntryFie
     kind: e.kind,
     room: cleanText(v.room),
     via: e.via,
-    text: cut(cleanText(v.summary), maxText),
+    text: cut(cleanText(fullText(v)), maxText),
   };
   if (log) {
     out.session = cut(cleanText(log.session), 128);

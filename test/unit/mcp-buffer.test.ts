@@ -116,6 +116,7 @@ describe('mcp formatting', () => {
     expect(cleanText('line1\r\nline2', { multiline: true })).toBe('line1\nline2');
     // The viewer's own sanitizer turns ESC into a visible \x1b: such colour codes go too.
     expect(cleanText('\\x1b[1;31mbold\\x1b[0m')).toBe('bold');
+    expect(cleanText('\\x1b]0;owned\\x07title \\x1bMup')).toBe('title up');
   });
 
   it('cuts long values and says their original length', () => {
