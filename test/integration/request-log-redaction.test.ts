@@ -55,7 +55,16 @@ describe('the request log', () => {
     const encoded = await get(`/api/online?source=demo&si%67n=${sign}&ts[]=${ts}`, 'redact-4');
     expect(encoded.url).toBe('/api/online?source=demo&si%67n=[redacted]&ts[]=[redacted]');
 
-    for (const secret of [sign, ADMIN, 'n0nce-secret-1']) expect(raw).not.toContain(secret);
+    // POST /api/notify is answered before Express (server/http/notify.ts): the same log line.
+    const notifySign = 'f'.repeat(32);
+    const push = await get(`/api/notify?sign=${notifySign}&nonce=n0nce-secret-2`, 'redact-6', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'source=demo&room_id=lobby&data=x',
+    });
+    expect(push.url).toBe('/api/notify?sign=[redacted]&nonce=[redacted]');
+
+    for (const secret of [sign, ADMIN, 'n0nce-secret-1', 'n0nce-secret-2', notifySign]) expect(raw).not.toContain(secret);
   });
 
   it('keeps URLs without secrets as they are', async () => {
