@@ -60,7 +60,8 @@ export interface SetupClusterOptions {
 export function setupCluster(opts: SetupClusterOptions): Cluster {
   const { io, config, logger, metrics, now } = opts;
   const health = new Health(now);
-  const fileLog = () => createMessageLog(config.logDir, now);
+  const sources = Object.keys(config.sources);
+  const fileLog = () => createMessageLog(config.logDir, { now, sources });
   const memoryHistory = () =>
     createMemoryHistoryStore({
       size: config.history.size,
@@ -127,6 +128,7 @@ export function setupCluster(opts: SetupClusterOptions): Cluster {
           redis: clients.command,
           prefix: adapterCfg.prefix,
           retentionDays: config.messageLog.retentionDays,
+          sources,
           fallback: fileLog(),
           logger,
           now,

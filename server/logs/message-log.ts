@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ImError } from '../../packages/protocol';
 
 /** One line of a message log (NDJSON). */
@@ -14,7 +14,7 @@ export interface MessageLogRecord {
 }
 
 export interface MessageLog {
-  /** Appends one NDJSON line to `<dir>/<YYYY-MM-DD>/<source>_<filename>` (UTC date). */
+  /** Appends one NDJSON line to `<dir>/<YYYY-MM-DD>/<source>/<filename>` (UTC date). */
   append(source: string, filename: string, record: MessageLogRecord): Promise<void>;
   /** A stream of a source's log file; NOT_FOUND when there is none. */
   read(source: string, filename: string, date: string): Promise<{ stream: Readable; size: number }>;
@@ -29,18 +29,60 @@ export function utcDate(ms: number): string {
 }
 
 /**
+ * The folder of a source's logs within a day: the source name, a leading dot written `%2E`
+ * (source names may be "." or ".."; they never hold "%", so no other source maps there).
+ */
+export function sourceFolder(source: string): string {
+  return source.startsWith('.') ? `%2E${source.slice(1)}` : source;
+}
+
+/**
+ * Before one folder per source, a log was `<source>_<filename>`, and `shop` + `eu_orders.log`
+ * was the same name as `shop_eu` + `orders.log`. An old name is read only when it maps back to
+ * this source alone: no other configured source `x` makes it `x_<something>`.
+ */
+export function legacyNameIsOwn(source: string, filename: string, sources: readonly string[]): boolean {
+  const legacy = `${source}_${filename}`;
+  return !sources.some((other) => other !== source && legacy.startsWith(`${other}_`));
+}
+
+export interface MessageLogOptions {
+  now?: () => number;
+  /** Every configured source name: old `<source>_<filename>` files are read only when no other can claim them. */
+  sources?: readonly string[];
+}
+
+/**
+ * Streams the files one after the other, as one body, each up to the size it had when looked
+ * at: lines appended meanwhile are not part of this answer (its Content-Length is the sum).
+ */
+function concatFiles(files: ReadonlyArray<{ file: string; size: number }>): Readable {
+  async function* chunks() {
+    for (const { file, size } of files) {
+      if (size === 0) continue;
+      for await (const chunk of createReadStream(file, { start: 0, end: size - 1 })) yield chunk as Buffer;
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+/**
  * `filename` has been checked by parseLogFilename and `source` is a configured source name,
  * so the joined path cannot leave `dir`; resolve() and the prefix check say so once more.
  */
-export function createMessageLog(dir: string, now: () => number = Date.now): MessageLog {
+export function createMessageLog(dir: string, options: MessageLogOptions | (() => number) = {}): MessageLog {
+  const opts: MessageLogOptions = typeof options === 'function' ? { now: options } : options;
+  const now = opts.now ?? Date.now;
+  const sources = opts.sources ?? [];
   const root = path.resolve(dir);
   const handles = new Map<string, Promise<FileHandle>>();
 
-  function filePath(source: string, filename: string, date: string): string {
-    const file = path.resolve(root, date, `${source}_${filename}`);
+  function inRoot(file: string): string {
     if (!file.startsWith(root + path.sep)) throw new ImError('INVALID_FILENAME', 'filename escapes the log folder');
     return file;
   }
+  const filePath = (source: string, filename: string, date: string) => inRoot(path.resolve(root, date, sourceFolder(source), filename));
+  const legacyPath = (source: string, filename: string, date: string) => inRoot(path.resolve(root, date, `${source}_${filename}`));
 
   async function handleFor(file: string): Promise<FileHandle> {
     let h = handles.get(file);
@@ -70,13 +112,18 @@ export function createMessageLog(dir: string, now: () => number = Date.now): Mes
     },
     async read(source, filename, date) {
       if (!DATE_PATTERN.test(date)) throw new ImError('INVALID_PARAMETER', 'date must be YYYY-MM-DD');
-      const file = filePath(source, filename, date);
-      try {
-        const info = await stat(file);
-        return { stream: createReadStream(file), size: info.size };
-      } catch {
-        throw new ImError('NOT_FOUND', `no log ${filename} for ${date}`);
+      // A day written before and after the upgrade has both: the old file's lines came first.
+      const candidates = [
+        ...(legacyNameIsOwn(source, filename, sources) ? [legacyPath(source, filename, date)] : []),
+        filePath(source, filename, date),
+      ];
+      const found: Array<{ file: string; size: number }> = [];
+      for (const file of candidates) {
+        const info = await stat(file).catch(() => undefined);
+        if (info?.isFile()) found.push({ file, size: info.size });
       }
+      if (found.length === 0) throw new ImError('NOT_FOUND', `no log ${filename} for ${date}`);
+      return { stream: concatFiles(found), size: found.reduce((a, f) => a + f.size, 0) };
     },
     async close() {
       const all = [...handles.values()];

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ImError } from '../../packages/protocol';
-import { utcDate, type MessageLog } from './message-log';
+import { legacyNameIsOwn, utcDate, type MessageLog } from './message-log';
 
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const CHUNK = 1000;
@@ -25,6 +25,8 @@ export interface RedisMessageLogOptions {
   /** Where lines go while Redis cannot be reached (this instance's log folder). */
   fallback: MessageLog;
   logger: Logger;
+  /** Every configured source name (old `<source>_<filename>` keys are read only when no other source can claim them). */
+  sources?: readonly string[];
   now?: () => number;
 }
 
@@ -40,7 +42,11 @@ export function createRedisMessageLog(opts: RedisMessageLogOptions): MessageLog 
   const ttl = opts.retentionDays * 86_400;
   redis.defineCommand('imMessageLogAppend', { numberOfKeys: 2, lua: APPEND });
   const commands = redis as unknown as Record<'imMessageLogAppend', ScriptFn>;
-  const key = (date: string, source: string, filename: string) => `${prefix}:log:{${date}:${source}_${filename}}`;
+  // "/" is in no source name and no filename, so no two sources share a key.
+  const key = (date: string, source: string, filename: string) => `${prefix}:log:{${date}:${source}/${filename}}`;
+  // The key before: `shop` + `eu_orders.log` was `shop_eu` + `orders.log` (see legacyNameIsOwn).
+  const legacyKey = (date: string, source: string, filename: string) => `${prefix}:log:{${date}:${source}_${filename}}`;
+  const sources = opts.sources ?? [];
 
   return {
     async append(source, filename, record) {
@@ -55,22 +61,29 @@ export function createRedisMessageLog(opts: RedisMessageLogOptions): MessageLog 
     },
     async read(source, filename, date) {
       if (!DATE_PATTERN.test(date)) throw new ImError('INVALID_PARAMETER', 'date must be YYYY-MM-DD');
-      const k = key(date, source, filename);
-      let count: number;
-      let size: number;
+      // A day written before and after the upgrade has both keys: the old one's lines came first.
+      const keys = [...(legacyNameIsOwn(source, filename, sources) ? [legacyKey(date, source, filename)] : []), key(date, source, filename)];
+      const parts: Array<{ k: string; count: number }> = [];
+      let size = 0;
       try {
-        // One snapshot: later lines are not part of this answer.
-        const res = await redis.multi().llen(k).get(`${k}:bytes`).exec();
-        count = Number(res?.[0]?.[1] ?? 0);
-        size = Number(res?.[1]?.[1] ?? 0);
+        // One snapshot per key: later lines are not part of this answer.
+        for (const k of keys) {
+          const res = await redis.multi().llen(k).get(`${k}:bytes`).exec();
+          const count = Number(res?.[0]?.[1] ?? 0);
+          if (count === 0) continue;
+          parts.push({ k, count });
+          size += Number(res?.[1]?.[1] ?? 0);
+        }
       } catch (err) {
         throw new ImError('UNAVAILABLE', `message logs (Redis) are unavailable: ${(err as Error).message}`);
       }
-      if (count === 0) return fallback.read(source, filename, date);
+      if (parts.length === 0) return fallback.read(source, filename, date);
       async function* lines() {
-        for (let start = 0; start < count; start += CHUNK) {
-          const part = await redis.lrange(k, start, Math.min(start + CHUNK, count) - 1);
-          yield Buffer.from(part.join(''));
+        for (const { k, count } of parts) {
+          for (let start = 0; start < count; start += CHUNK) {
+            const part = await redis.lrange(k, start, Math.min(start + CHUNK, count) - 1);
+            yield Buffer.from(part.join(''));
+          }
         }
       }
       return { stream: Readable.from(lines(), { objectMode: false }), size };

@@ -69,7 +69,7 @@ describe('im-debug send', () => {
     const [[ma], [mb]] = await got;
     expect([ma!.data, mb!.data]).toEqual(['{"type":"order","id":42}', '{"type":"order","id":42}']);
     const day = readdirSync(server.logDir)[0]!;
-    const line = JSON.parse(readFileSync(path.join(server.logDir, day, 'demo_cli.log'), 'utf8').trim()) as { room_id: string; data: string };
+    const line = JSON.parse(readFileSync(path.join(server.logDir, day, 'demo', 'cli.log'), 'utf8').trim()) as { room_id: string; data: string };
     expect(line).toMatchObject({ room_id: 'ra,rb', data: '{"type":"order","id":42}' });
   });
 
