@@ -188,6 +188,35 @@ describe.runIf(enabled)('im-debug open', () => {
     expect(readFileSync(out, 'utf8')).toBe(p.stdout[0]);
   });
 
+  it('the demo start-up banner prints a /debug link that works as it is, and the tail command', async () => {
+    const serve = runImDebug(['serve', '--port', '0'], { env: { LOG_DIR: mkdtempSync(path.join(tmpdir(), 'im-banner-')), HOST: '127.0.0.1' } });
+    try {
+      const line = await serve.stderrLine(/Remote-debug console \(demo keys\): http/);
+      const link = line.slice(line.indexOf('http'));
+      const base = new URL(link).origin;
+      expect(link).toBe(`${base}/debug#source=remote_debug&room=console-log&sign=5b092ffd2f7bcd3eddc9a7655600a998`);
+      expect(await serve.stderrLine(/In the terminal:/)).toContain(`npx im-debug tail --room console-log --server ${base}`);
+      const page = await browser.newPage();
+      await page.goto(link);
+      await page.waitForSelector('#status.ok');
+      const send = runImDebug(['send', '--server', base, '--room', 'console-log', '--data', 'hello from the banner link']);
+      expect((await send.exited).code, send.stderr.join('\n')).toBe(0);
+      await page.waitForFunction(() => (document.querySelector('#list')?.textContent ?? '').includes('hello from the banner link'));
+      await page.close();
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('has --help with examples', async () => {
+    const p = runImDebug(['open', '--help']);
+    expect((await p.exited).code).toBe(0);
+    const text = p.stdout.join('\n');
+    expect(text).toMatch(/Examples:\n {2}\$ im-debug open debug/);
+    expect(text).toContain('single');
+    expect(text).toContain('--print');
+  });
+
   it('refuses a page it does not know, and a room list for /debug', async () => {
     const bad = runImDebug(['open', 'nowhere', '--print']);
     expect((await bad.exited).code).toBe(2);
