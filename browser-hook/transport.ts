@@ -199,6 +199,11 @@ export function createTransport(o: TransportOptions): Transport {
       inflight = undefined;
     }
   });
+  // Non-fatal: the last connection was cut because it did not read (output budget); entries it
+  // had in flight went back to the buffer and are sent again now.
+  socket.on('sys_notice', (notice) => {
+    if (notice && typeof notice === 'object') o.diag('warn', `remote debug: ${o.server}: ${notice.code}: ${notice.message}`);
+  });
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     const code = err.data?.code;
     if (code && FATAL_CODES.includes(code)) {

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckResult, ClientToServerEvents, HistoryResult, ServerToClientEvents } from '../packages/protocol/events';
+import type { AckResult, ClientToServerEvents, HistoryRequest, HistoryResult, ServerToClientEvents } from '../packages/protocol/events';
 import type { Message } from '../packages/protocol/messages';
 
 export interface RoomTarget {
@@ -31,6 +31,12 @@ export interface RoomHandlers {
 
 type ReaderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** History answers read per (re)connect at most (each is capped in bytes by the server). */
+const MAX_HISTORY_PAGES = 50;
+
+/** Kept across reconnects so the server can say why it cut a connection (see `im_client`). */
+const clientId = (): string => Math.random().toString(16).slice(2, 14) + Math.random().toString(16).slice(2, 14);
+
 /**
  * A signed reader of one room. On every (re)connect it asks for the history it missed (all the
  * server keeps on the first join, the messages after the last offset seen later) and holds live
@@ -48,6 +54,7 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
       source: t.source,
       room_ids: t.room,
       ext_info: '',
+      im_client: clientId(),
     },
     auth,
     forceNew: true,
@@ -62,27 +69,52 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     if (messages.length) h.onMessages(messages);
   };
 
+  let round = 0;
   socket.on('connect', () => {
     h.onStatus('connected', `reading room ${t.room} of ${t.source}`);
     held = [];
-    const request =
+    const mine = ++round;
+    const first: HistoryRequest =
       last.offset !== undefined ? { room_id: t.room, since: last.offset, epoch: last.epoch } : { room_id: t.room, limit: 500 };
-    socket.timeout(10_000).emit('history', request, (err: Error | null, res?: AckResult<HistoryResult>) => {
+    void readHistory(first, mine).then(({ epoch, newest, truncated, error }) => {
+      if (mine !== round) return;
       const live = held ?? [];
       held = undefined;
-      if (!err && res?.ok) {
-        const past = res.result.messages;
-        // Live messages that the history answer already holds are dropped by position.
-        const newest = past.length ? past[past.length - 1]!.offset : undefined;
-        deliver([...past, ...live.filter((m) => newest === undefined || m.epoch !== res.result.epoch || (m.offset ?? Infinity) > newest)]);
-        if (res.result.truncated) h.onStatus('connected', `reading room ${t.room} of ${t.source} (older history was already gone)`);
-      } else {
-        deliver(live);
-        const why = err ? err.message : res && !res.ok ? res.error.message : 'no answer';
-        h.onStatus('connected', `reading room ${t.room} of ${t.source} (no history: ${why})`);
-      }
+      // Live messages that the history answers already held are dropped by position.
+      deliver(live.filter((m) => newest === undefined || m.epoch !== epoch || (m.offset ?? Infinity) > newest));
+      if (error) h.onStatus('connected', `reading room ${t.room} of ${t.source} (no history: ${error})`);
+      else if (truncated) h.onStatus('connected', `reading room ${t.room} of ${t.source} (older history was already gone)`);
     });
   });
+  socket.on('disconnect', () => {
+    round++;
+  });
+
+  /** Reads history page by page (the server caps each answer in bytes and says where to read on), delivering each page. */
+  async function readHistory(request: HistoryRequest, mine: number): Promise<{ epoch?: string; newest?: number; truncated: boolean; error?: string }> {
+    let epoch: string | undefined;
+    let newest: number | undefined;
+    let truncated = false;
+    for (let page = 0; page < MAX_HISTORY_PAGES && mine === round; page++) {
+      let res: AckResult<HistoryResult> | undefined;
+      try {
+        res = (await socket.timeout(10_000).emitWithAck('history', request)) as AckResult<HistoryResult>;
+      } catch (err) {
+        return { epoch, newest, truncated, error: (err as Error).message };
+      }
+      if (mine !== round) break;
+      if (!res?.ok) return { epoch, newest, truncated, error: res && !res.ok ? res.error.message : 'no answer' };
+      const { messages, next } = res.result;
+      epoch = res.result.epoch;
+      truncated ||= page === 0 && res.result.truncated;
+      if (messages.length) newest = messages[messages.length - 1]!.offset ?? newest;
+      deliver(messages);
+      if (!next) break;
+      request = next;
+    }
+    return { epoch, newest, truncated };
+  }
+
   socket.on('newMsg', (m) => {
     if (held) held.push(m);
     else deliver([m]);
@@ -94,6 +126,14 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     if (fatal) h.onRefused?.({ code: err.data?.code, message: err.message });
   });
   socket.on('sys_error', (text) => h.onStatus('error', String(text)));
+  socket.on('sys_notice', (notice) => {
+    if (notice?.code === 'SLOW_CONSUMER') {
+      h.onStatus(
+        'connected',
+        `reading room ${t.room} of ${t.source} (SLOW_CONSUMER: the last connection was closed because this page did not read fast enough; missed messages were read from history)`,
+      );
+    } else if (notice) h.onStatus('connected', `reading room ${t.room} of ${t.source} (${notice.code}: ${notice.message})`);
+  });
   h.onStatus('connecting', `connecting to ${t.server}…`);
   return () => {
     socket.disconnect();

@@ -20,6 +20,8 @@ export const DEMO_SOURCES = {
 
 const HISTORY_DEFAULTS = { size: 200, maxAgeSeconds: 3600, maxRoomBytes: 4 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
 
+const OUTPUT_BUDGET_DEFAULTS = { perConnection: 4 * 1024 * 1024, total: 64 * 1024 * 1024 };
+
 const sourceSchema = z
   .object({
     /** The source's secret; signs are computed with it. */
@@ -45,14 +47,14 @@ const sourceSchema = z
       .default({ rooms: [], maxEntriesPerSecond: 200, maxEntryBytes: 32 * 1024 }),
     /** Opt-in join/leave messages to a room of this source (see server/presence/presence-config.ts). */
     presence: sourcePresenceSchema.optional(),
-    /** signing, rights, connectOrigins, maxMessagesPerSecond (server/security/security-config.ts). */
-    ...sourceSecurityShape,
     /**
      * Messages back ends PUBLISH to the Redis channel `xin_common_chat` (with
      * `legacyRedisChannel`) need the notify sign; false lets them in unsigned, as the original's
      * `publish_msg_verify: false` did (server/legacy/legacy-channel.ts).
      */
     publishMsgVerify: z.boolean().default(true),
+    /** signing, rights, connectOrigins, maxMessagesPerSecond (server/security/security-config.ts). */
+    ...sourceSecurityShape,
   })
   .strict();
 
@@ -67,6 +69,15 @@ const limitsSchema = z
     maxExtInfoLength: z.number().int().positive().default(DEFAULT_LIMITS.maxExtInfoLength),
     maxBatchMessages: z.number().int().positive().default(DEFAULT_LIMITS.maxBatchMessages),
     maxBatchBodyBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxBatchBodyBytes),
+    /**
+     * Output budgets (server/socket/output-budget.ts): bytes queued to one connection (Engine.IO
+     * buffer + WebSocket/TCP buffer) and to all of them together. Past one, the connection's
+     * transport is closed and it is told SLOW_CONSUMER when it comes back. 0 turns a budget off.
+     */
+    maxQueuedBytesPerConnection: z.number().int().nonnegative().default(OUTPUT_BUDGET_DEFAULTS.perConnection),
+    maxQueuedBytes: z.number().int().nonnegative().default(OUTPUT_BUDGET_DEFAULTS.total),
+    /** Most bytes of messages in one history answer (socket and HTTP); past it the answer carries `next`. */
+    maxHistoryAnswerBytes: z.number().int().min(1024).default(1024 * 1024),
     ...securityLimitsShape,
   })
   .strict();

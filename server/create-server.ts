@@ -34,6 +34,8 @@ import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
 import { coalesceWrites, tcpOf, type Transport } from './socket/coalesce-writes';
+import { createOutputBudget } from './socket/output-budget';
+import { createSlowConsumers } from './socket/slow-consumers';
 import { registerHandlers } from './socket/handlers';
 import { createLegacyRefusals } from './socket/legacy-v2';
 
@@ -105,12 +107,19 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     // broadcast packet for its window and restores rooms before the handshake is checked. A
     // reconnecting client catches up from room history instead, checked like any request.
   });
-  // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out).
-  coalesceWrites(io);
-
   const metrics = createMetrics(io);
+  const slowConsumers = createSlowConsumers({ now, logger }, metrics);
+  const outputBudget = createOutputBudget({
+    perConnection: config.limits.maxQueuedBytesPerConnection,
+    total: config.limits.maxQueuedBytes,
+    onCut: slowConsumers.cut,
+  });
+  // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out);
+  // what is left queued to the connections written to is measured then, once per turn.
+  coalesceWrites(io, { afterFlush: (clients) => outputBudget.check(clients) });
+
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
-  const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster });
+  const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster, maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes });
   const messageLog = cluster.messageLog;
   const security = createSecurityServices({
     config,
@@ -187,6 +196,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     guardSocket(ctx, socket);
     registerHandlers(ctx, socket);
     presence.attach(socket);
+    slowConsumers.greet(socket);
   });
 
   if (config.recovery.maxDisconnectionSeconds !== undefined) {

@@ -30,6 +30,11 @@ export interface ServerMetrics {
    */
   boundHits: Counter<'bound' | 'source'>;
   /**
+   * im_slow_consumer_closes_total{source,budget}: connections whose transport was closed because
+   * more than an output budget (`connection` or `total`) was waiting to be sent to them.
+   */
+  slowConsumerCloses: Counter<'source' | 'budget'>;
+  /**
    * Counts the socket's outgoing `newMsg` packets in `deliveries`: one per packet written to
    * the socket, whether the broadcast started here or came from another instance.
    */
@@ -130,6 +135,12 @@ export function createMetrics(io: ImServer): ServerMetrics {
       registers,
       // --workers: 1 only when the connection is up in every worker.
       aggregator: 'min',
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'im_slow_consumer_closes_total',
+      help: 'Connections closed because more than an output budget (connection, total) was queued to them (source, budget)',
+      labelNames: ['source', 'budget'],
+      registers,
     }),
     boundHits: new Counter({
       name: 'im_bound_hits_total',

@@ -20,8 +20,11 @@ import type { HistoryRequest, HistoryResult, Message } from '../protocol';
  * reconnect.
  */
 
-/** Pages of history one room may fetch per reconnect before giving up (and reporting a gap). */
-export const MAX_CATCH_UP_PAGES = 20;
+/**
+ * Pages of history one room may fetch per reconnect before giving up (and reporting a gap).
+ * The server caps each answer in bytes (1 MB by default) and says where to read on (`next`).
+ */
+export const MAX_CATCH_UP_PAGES = 50;
 
 export interface RoomPosition {
   epoch: string;
@@ -200,10 +203,15 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
         // Messages skipped above (older than what we had) still count as seen.
         s.offset = last.offset;
       }
-      if (!byTime && last?.offset !== undefined && ++s.pages < MAX_CATCH_UP_PAGES) {
-        return { deliver, gap, next: { room_id: result.room_id, since: last.offset, epoch: result.epoch } };
+      // The server's cursor when it cut the answer (bytes or count); otherwise, from a position,
+      // ask on until an empty page (a server without cursors cuts silently).
+      const more = result.next ?? (!byTime && last?.offset !== undefined ? { room_id: result.room_id, since: last.offset, epoch: result.epoch } : undefined);
+      if (more && ++s.pages < MAX_CATCH_UP_PAGES) {
+        // A read by time that was cut reads on by position.
+        if (byTime) s.mode = 'position';
+        return { deliver, gap, next: { room_id: result.room_id, since: more.since, epoch: more.epoch } };
       }
-      if (!byTime && last !== undefined) gap = true; // gave up paging with more possibly left
+      if (more) gap = true; // gave up paging with more possibly left
       return { deliver: deliver.concat(release(s)), gap };
     },
     abandon(roomId, forRound) {

@@ -7,6 +7,7 @@ import type {
   HistoryResult,
   Message,
   NavigationKind,
+  NoticePayload,
   PageView,
   ServerToClientEvents,
 } from '../protocol';
@@ -33,7 +34,10 @@ export interface ClientError {
 export interface ConnectInfo {
   /** False on the first connect of this client. */
   reconnect: boolean;
-  /** Socket.IO restored the session and replayed what was missed (no history catch-up needed). */
+  /**
+   * Always false: the server runs without Socket.IO's connection state recovery, and every
+   * reconnect catches up from room history. Kept so existing callbacks keep working.
+   */
   recovered: boolean;
 }
 
@@ -44,6 +48,12 @@ export interface ClientOptions {
   onConnect?: (socket: ImClientSocket, info: ConnectInfo) => void;
   onDisconnect?: (reason: string) => void;
   onError?: (error: ClientError) => void;
+  /**
+   * A notice from the server that ends nothing (`sys_notice`), e.g. SLOW_CONSUMER: the last
+   * connection was closed because it did not read what the server sent; the client has
+   * reconnected and catches up from history. Without this option it goes to console.warn.
+   */
+  onNotice?: (notice: NoticePayload) => void;
   /** Before each reconnect attempt (1, 2, …). */
   onReconnectAttempt?: (attempt: number) => void;
   /** `maxReconnectAttempts` attempts failed in a row: the client is closed. */
@@ -119,6 +129,27 @@ interface Pending {
 
 const failure = (code: ErrorPayload['code'], message: string): SendResult => ({ ok: false, error: { code, message } });
 
+/**
+ * A random id for this client, kept across its reconnects (`im_client` in the query): the
+ * server tells a client it cut as a slow consumer why, on its next handshake. Not a secret.
+ */
+export function newClientId(): string {
+  const bytes = new Uint8Array(12);
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** `url` with `im_client=<id>` added to its query (the URL's own `im_client` wins). */
+export function withClientId(url: string, id: string): string {
+  if (/[?&]im_client=/.test(url)) return url;
+  const hash = url.indexOf('#');
+  const base = hash >= 0 ? url.slice(0, hash) : url;
+  const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
+  return `${base}${sep}im_client=${id}${hash >= 0 ? url.slice(hash) : ''}`;
+}
+
 /** The room ids in a connect URL's `room_ids`, so rooms with no message yet can still catch up. */
 export function roomsOfUrl(url: string): string[] {
   try {
@@ -165,7 +196,7 @@ type ResolvedOptions = ClientOptions & { [K in keyof typeof DEFAULT_CLIENT_OPTIO
 function start(url: string, o: ResolvedOptions): ImClient {
   const browser = inBrowser();
   const maxAttempts = o.maxReconnectAttempts >= 1 ? o.maxReconnectAttempts : 1;
-  const socket: ImClientSocket = io(url, {
+  const socket: ImClientSocket = io(withClientId(url, newClientId()), {
     forceNew: true,
     reconnectionAttempts: maxAttempts,
     reconnectionDelay: o.reconnectionDelay,
@@ -301,6 +332,11 @@ function start(url: string, o: ResolvedOptions): ImClient {
 
   socket.on('newMsg', (message) => deliver(catchUp.receive(message)));
   socket.on('sys_error', (message) => call(o.onError, { kind: 'server', message: String(message) }));
+  socket.on('sys_notice', (notice) => {
+    if (!notice || typeof notice !== 'object') return;
+    if (o.onNotice) call(o.onNotice, notice);
+    else if (typeof console !== 'undefined') console.warn(`[im] ${notice.code}: ${notice.message}`);
+  });
   socket.on('refreshPage', () => {
     const verdict = call(o.onRefresh);
     if (verdict !== false && (o.reloadOnRefresh ?? browser) && typeof location !== 'undefined') location.reload();

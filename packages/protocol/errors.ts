@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'UNAVAILABLE',
   'INTERNAL',
+  // A notice, not a refusal: the connection was closed because it did not read what was sent
+  // to it (output budget); it is told on its next handshake (`sys_notice`).
+  'SLOW_CONSUMER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -49,6 +52,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  SLOW_CONSUMER: 503,
 };
 
 /** The wire shape of an error: in `connect_error.data`, in acks and in HTTP bodies (`error`). */
@@ -72,6 +76,15 @@ export class ImError extends Error {
   toJSON(): ErrorPayload {
     return { code: this.code, message: this.message };
   }
+}
+
+/**
+ * A non-fatal notice from the server (`sys_notice`), sent right after a connect. Clients that
+ * do not know the event ignore it; those that do tell the user.
+ */
+export interface NoticePayload {
+  code: 'SLOW_CONSUMER';
+  message: string;
 }
 
 export function isImError(err: unknown): err is ImError {

@@ -1,4 +1,4 @@
-import type { ErrorPayload } from './errors';
+import type { ErrorPayload, NoticePayload } from './errors';
 import type { LogEntry } from './log-entry';
 import type { Message } from './messages';
 import type { ClientInfo, PageView, PresenceEvent } from './presence';
@@ -27,6 +27,12 @@ export interface HistoryResult {
   messages: Message[];
   /** True when the requested position is older than what the server still keeps. */
   truncated: boolean;
+  /**
+   * Present when the answer was cut (at the server's byte cap per answer, or its message
+   * count): send it back as the next `history` request to read on, oldest first. Absent: this
+   * answer reached the room's newest message (or the newest of a `limit`/`sinceTime` read).
+   */
+  next?: HistoryRequest;
 }
 
 export interface ClientToServerEvents {
@@ -48,6 +54,11 @@ export interface ServerToClientEvents {
   sys_error: (message: string) => void;
   /** The page should reload. */
   refreshPage: () => void;
+  /**
+   * Something the client should know but that ends nothing (e.g. SLOW_CONSUMER: the last
+   * connection was closed because it did not read; catch up from history). Sent after connect.
+   */
+  sys_notice: (notice: NoticePayload) => void;
 }
 
 export interface InterServerEvents {

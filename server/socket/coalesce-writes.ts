@@ -19,25 +19,44 @@ import type { Server } from 'socket.io';
  * Only websocket connections are touched (long-polling already batches per response). If a
  * future engine.io or ws changes the internals used here, this silently does nothing.
  */
-export function coalesceWrites(io: Server): () => void {
+export interface CoalesceOptions {
+  /**
+   * Called once per turn, after the uncork, with the connections written to in that turn
+   * (output-budget.ts measures what is queued to them there: no cost per packet).
+   */
+  afterFlush?(clients: ReadonlySet<EngineClient>): void;
+}
+
+export function coalesceWrites(io: Server, options: CoalesceOptions = {}): () => void {
   const corked = new Set<NetSocket>();
+  /** Connections written to in this turn. */
+  const touched = new Set<EngineClient>();
+  const { afterFlush } = options;
   let scheduled: NodeJS.Immediate | undefined;
   const release = () => {
     scheduled = undefined;
     for (const tcp of corked) tcp.uncork();
     corked.clear();
+    try {
+      afterFlush?.(touched);
+    } finally {
+      touched.clear();
+    }
   };
   const corkThisTurn = (tcp: NetSocket | undefined) => {
     if (!tcp || corked.has(tcp) || tcp.destroyed) return;
     tcp.cork();
     corked.add(tcp);
-    scheduled ??= setImmediate(release);
   };
 
   // Shared by every connection (one own property each, no closure per connection: idle
   // connections are what a relay holds most of). The prototype keeps the original.
   function writeToEngine(this: EngineClient, packets: unknown, opts: unknown): void {
-    corkThisTurn(tcpOf(this.conn.transport));
+    if (!touched.has(this)) {
+      touched.add(this);
+      corkThisTurn(tcpOf(this.conn.transport));
+      scheduled ??= setImmediate(release);
+    }
     (Object.getPrototypeOf(this) as EngineClient).writeToEngine.call(this, packets, opts);
   }
 
@@ -60,12 +79,25 @@ export function coalesceWrites(io: Server): () => void {
 
 export interface Transport {
   name?: string;
-  socket?: { _socket?: NetSocket };
+  /** For a WebSocket: the ws WebSocket (its TCP connection as `_socket`). */
+  socket?: { _socket?: NetSocket; bufferedAmount?: number };
   send(packets: unknown[]): void;
 }
-interface EngineClient {
-  conn: { transport: Transport; on(event: 'upgrade', fn: (transport: Transport) => void): void };
+/** The parts of an Engine.IO socket used here and in output-budget.ts (engine.io 6). */
+export interface EngineConn {
+  transport: Transport;
+  readyState: string;
+  /** Packets waiting for the transport to become writable. */
+  writeBuffer: unknown[];
+  close(discard?: boolean): void;
+  on(event: 'upgrade', fn: (transport: Transport) => void): void;
+}
+/** A Socket.IO Client: one per Engine.IO connection, shared by its namespaces. */
+export interface EngineClient {
+  conn: EngineConn;
   writeToEngine(packets: unknown, opts: unknown): void;
+  /** Its Socket.IO sockets (one per namespace joined). */
+  sockets?: Map<string, { data?: unknown; handshake?: { query?: unknown; auth?: unknown } }>;
 }
 
 /** The TCP connection under an Engine.IO transport, when it is a WebSocket (ws keeps it as `_socket`). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import type { ClientToServerEvents, HistoryRequest, Message, ServerToClientEvents } from '../../packages/protocol';
@@ -59,7 +60,14 @@ const messageSchema = z.looseObject({
 const historyAckSchema = z.union([
   z.object({
     ok: z.literal(true),
-    result: z.object({ room_id: z.string(), epoch: z.string(), messages: z.array(z.unknown()), truncated: z.boolean() }),
+    result: z.object({
+      room_id: z.string(),
+      epoch: z.string(),
+      messages: z.array(z.unknown()),
+      truncated: z.boolean(),
+      // Where to read on when the server cut the answer (its byte cap per answer).
+      next: z.object({ room_id: z.string(), since: z.number(), epoch: z.string(), limit: z.number().optional() }).optional(),
+    }),
   }),
   z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
 ]);
@@ -107,6 +115,7 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
   let generation = 0;
   let attempt = 0;
   let manualTimer: NodeJS.Timeout | undefined;
+  const clientId = randomBytes(12).toString('hex');
 
   const setStatus = (next: ConnectionStatus) => {
     status = next;
@@ -154,10 +163,17 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
 
   const initial = async (s: ViewerSocket, room: string, cur: RoomCursor, gen: number) => {
     const limit = opts.tail ?? page;
-    const res = await read(s, { room_id: room, limit, ...(opts.since !== undefined ? { sinceTime: opts.since } : {}) });
+    let res = await read(s, { room_id: room, limit, ...(opts.since !== undefined ? { sinceTime: opts.since } : {}) });
     if (gen !== generation) return;
     if (res.messages.length === 0) return position(s, room, cur, gen);
     emit(res.messages.filter((m) => accept(cur, m)), 'history');
+    // The server caps each answer in bytes: read on from its cursor until the newest.
+    for (let pages = 1, shown = res.messages.length; res.next && shown < maxCatchUp; pages++) {
+      res = await read(s, res.next);
+      if (gen !== generation) return;
+      emit(res.messages.filter((m) => accept(cur, m)), 'history');
+      shown += res.messages.length;
+    }
     if (opts.since !== undefined && res.messages.length >= limit) {
       notice(`#${room}: showing the newest ${res.messages.length} messages of the period; older ones were not read`, 'info');
     }
@@ -179,7 +195,8 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
       const fresh = res.messages.filter((m) => accept(cur, m));
       emit(fresh, 'history');
       total += fresh.length;
-      if (res.messages.length < page || fresh.length === 0) return total;
+      // Done when the server says so (no cursor), or, from a server without cursors, a short page.
+      if (fresh.length === 0 || (!res.next && res.messages.length < page)) return total;
       if (total >= maxCatchUp) {
         notice(`#${room}: read back ${total} missed messages; skipped the rest`, 'warn');
         return total;
@@ -232,6 +249,8 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
         room_ids: opts.rooms.join(','),
         ...(typeof opts.sign === 'string' ? { sign: opts.sign } : {}),
         ext_info: 'im-debug',
+        // Kept across reconnects: the server says why it cut a connection (SLOW_CONSUMER).
+        im_client: clientId,
       },
       // Called by socket.io-client before each (re)connect, the manual ones included.
       ...(fresh ? { auth: (cb: (data: object) => void) => cb(fresh()) } : {}),
@@ -274,6 +293,12 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     });
 
     s.on('sys_error', (text: unknown) => notice(`server: ${String(text)}`, 'error'));
+    s.on('sys_notice', (n: unknown) => {
+      const { code, message } = (n && typeof n === 'object' ? n : {}) as { code?: unknown; message?: unknown };
+      if (code === 'SLOW_CONSUMER') {
+        notice('SLOW_CONSUMER: the server closed the last connection because this viewer did not read fast enough; missed messages are read from history', 'warn');
+      } else if (typeof code === 'string') notice(`server: ${code}: ${String(message ?? '')}`, 'warn');
+    });
 
     s.on('disconnect', (reason) => {
       if (closed) return;

@@ -69,6 +69,15 @@ export class RawSocket {
     }
   }
 
+  /** Stops reading the TCP connection (a stalled reader): what the server sends piles up. */
+  pause(): void {
+    (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+  }
+
+  resume(): void {
+    (this.ws as unknown as { _socket?: { resume(): void } })._socket?.resume();
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
