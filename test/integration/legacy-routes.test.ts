@@ -42,7 +42,7 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 const admin = { authorization: `Bearer ${ADMIN}` };
 const ts = () => String(Math.floor(Date.now() / 1000));
 /** An operator sign for `action` over demo and `subject`, in the X-Im-Sign / X-Im-Ts headers. */
-function signed(action: string, subject = '', key = DEMO_KEY): Record<string, string> {
+function signed(action: string, subject = '', key: string = DEMO_KEY): Record<string, string> {
   const t = ts();
   return { 'x-im-sign': operatorSign(key, action, 'demo', subject, t), 'x-im-ts': t };
 }
