@@ -58,7 +58,7 @@ function recordRequests(page: Page): string[] {
 const signOf = (url: string) => new URLSearchParams(new URL(url).hash.slice(1)).get('sign')!;
 const urlOnly = (line: string) => line.split(' ')[0]!;
 
-describe.runIf(enabled)('im-debug open', () => {
+describe.runIf(enabled)('im-debug open', { timeout: 60_000 }, () => {
   it('debug --print: the /debug link shows an entry sent with im-debug send; the sign never reaches a URL', async () => {
     const { url, notes } = await open(['debug', '--print']);
     expect(url).toMatch(new RegExp(`^${server.url}/debug#source=remote_debug&room=console-log&sign=[0-9a-f]{32}$`));

@@ -81,7 +81,7 @@ function accepted(route: OperatorRoute, r: { status: number; body: string; type:
   else expect(JSON.parse(r.body)).toMatchObject({ code: 1 });
 }
 
-describe('every operator action of the shared list', () => {
+describe('every operator action of the shared list', { timeout: 60_000 }, () => {
   it('has routes, a description and its subject parameters', () => {
     expect(OPERATOR_ACTION_NAMES).toEqual(expect.arrayContaining(['refresh', 'logs', 'history', 'online', 'today', 'pageviews', 'monitor']));
     for (const name of OPERATOR_ACTION_NAMES) {
