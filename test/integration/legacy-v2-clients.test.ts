@@ -87,6 +87,10 @@ describe.each([['polling'], ['websocket']])('Socket.IO 2 clients over %s', (tran
     await bob.until(() => bob.messages.length === 3, 'bob gets the third');
     expect(bob.messages[2]!.data).toBe('still here');
     expect(alice.events.filter((e) => e[0] === 'disconnect')).toEqual([]);
+    // socket.io-client 2 can ask for an ack (the original SDK never did): answered as for v4.
+    const acked = await new Promise((resolve) => alice.socket.emit('postMsg', '', r, resolve));
+    expect(acked).toEqual({ ok: false, error: { code: 'DATA_REQUIRED', message: 'data can not be null!' } });
+    expect(await new Promise((resolve) => alice.socket.emit('postMsg', 'acked', r, resolve))).toEqual({ ok: true });
   });
 
   it('four-room notify: each page gets it once per room it is in, with that room_id', async () => {
