@@ -15,7 +15,7 @@ export interface V2Client {
   events: unknown[][];
   /** The first argument of each newMsg. */
   messages: Message[];
-  /** Resolves with the first argument of the next `event` seen from now on (or already seen, with `seen`). */
+  /** Resolves with the first argument of the next `event` that arrives from now on. */
   next(event: string, ms?: number): Promise<unknown>;
   /** Resolves once `check` holds (checked on each event). */
   until(check: () => boolean, what: string, ms?: number): Promise<void>;
