@@ -234,6 +234,64 @@ function showRefusal(t: RoomTarget, r: { code?: string; message: string }): void
   n.hidden = notice === '';
 }
 
+/** Origins this page may send a sign to: its own, and those the user confirmed here (never stored). */
+const approvedOrigins = new Set<string>([location.origin]);
+
+/** The origin of a server address, or undefined when it is not an http(s) URL. */
+function serverOrigin(server: string): string | undefined {
+  try {
+    const url = new URL(server, location.href);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connects, but to a server other than this page's own origin (a `#server=…` link, or a typed
+ * address) only after the user saw that origin and clicked to go there: the sign (given in the
+ * link or typed next) is sent to whichever server this connects to.
+ */
+function connectAfterAsking(t: RoomTarget): void {
+  askAboutServer(t.server, () => connect(t));
+}
+
+/** Runs `then` at once for an approved origin; otherwise shows the origin and runs it on the user's click. */
+function askAboutServer(server: string, then?: () => void): void {
+  const origin = serverOrigin(server);
+  const box = $<HTMLElement>('foreign');
+  if (origin === undefined) {
+    setStatus('error', `not a server address: ${server}`);
+    return;
+  }
+  if (approvedOrigins.has(origin)) {
+    box.hidden = true;
+    then?.();
+    return;
+  }
+  const text = $<HTMLElement>('foreign-text');
+  text.replaceChildren(
+    'This page would send your sign to another server: ',
+    el('strong', '', origin),
+    ` (this page is ${location.origin}). Connect only if you trust it.`,
+  );
+  const yes = $<HTMLButtonElement>('foreign-yes');
+  yes.textContent = `Connect to ${origin}`;
+  yes.onclick = () => {
+    approvedOrigins.add(origin);
+    box.hidden = true;
+    if (then) then();
+    else setStatus('connecting', `not connected yet: enter the sign for ${origin} and press Connect`);
+  };
+  $<HTMLButtonElement>('foreign-no').onclick = () => {
+    box.hidden = true;
+    (form.elements.namedItem('server') as HTMLInputElement).value = '';
+    setStatus('error', `not connected: ${origin} was not confirmed`);
+  };
+  box.hidden = false;
+  setStatus('connecting', `waiting for you to confirm ${origin}`);
+}
+
 function connect(t: RoomTarget): void {
   leave?.();
   const hash = new URLSearchParams();
@@ -313,7 +371,7 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const data = new FormData(form);
   const value = (k: string) => String(data.get(k) ?? '').trim();
-  connect({ server: value('server') || location.origin, source: value('source'), room: value('room'), sign: value('sign') });
+  connectAfterAsking({ server: value('server') || location.origin, source: value('source'), room: value('room'), sign: value('sign') });
 });
 
 const initial = targetFromUrl();
@@ -322,8 +380,11 @@ for (const k of ['server', 'source', 'room', 'sign'] as const) {
   const input = form.elements.namedItem(k) as HTMLInputElement | null;
   if (v && input) input.value = v;
 }
-if (initial.sign) {
-  connect({
+if (initial.server && !initial.sign && serverOrigin(initial.server) !== location.origin) {
+  // A link that pre-fills a foreign server and no sign: ask now, before a sign is typed.
+  askAboutServer(initial.server);
+} else if (initial.sign) {
+  connectAfterAsking({
     server: initial.server || location.origin,
     source: initial.source || 'remote_debug',
     room: initial.room || 'console-log',
