@@ -36,6 +36,13 @@ function fromScriptTag(script: HTMLScriptElement | null, hookFile: string | unde
   if (d.userid) options.userid = d.userid;
   if (d.username) options.username = d.username;
   if (d.bufferSize && Number(d.bufferSize) > 0) options.bufferSize = Number(d.bufferSize);
+  // Network capture is on unless data-network="off"; bodies only with data-network-bodies
+  // (bare: 8 KB each; a number: that many bytes, at most 8 KB).
+  if (d.network === 'off' || d.network === 'false') options.captureNetwork = false;
+  if (d.networkBodies !== undefined && d.networkBodies !== 'off' && d.networkBodies !== 'false') {
+    options.networkBodies = Number(d.networkBodies) > 0 ? Number(d.networkBodies) : true;
+  }
+  if (d.performance === 'off' || d.performance === 'false') options.capturePerformance = false;
   // Frames in this very file are the hook's, never a call site.
   if (hookFile) options.ownFile = hookFile;
   return options;

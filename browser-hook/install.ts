@@ -2,11 +2,15 @@ import { createEntryBuffer } from './buffer';
 import { callerFrame, formatFrames, parseStack } from './call-site';
 import { instrumentConsole } from './instrument/console';
 import { instrumentGlobalErrors } from './instrument/global-error';
+import { instrumentNetwork } from './instrument/network';
+import { instrumentPerformance } from './instrument/performance';
+import { completeFromTiming, earlierRequests } from './instrument/timing';
 import { instrumentResourceErrors } from './instrument/resource-error';
 import { instrumentUnhandledRejections } from './instrument/unhandled-rejection';
 import { serializeArgs, type SerializeLimits } from './serialize';
+import { redactHeaders, redactUrl } from './redact';
 import { createTransport, type Transport, type TransportStatus } from './transport';
-import type { Capture, Guard, LogEntry, LogLevel } from './types';
+import type { Capture, DebugEntry, Guard, LogEntry, LogLevel, NetCapture, NetworkEntry, PerfCapture, PerformanceEntryData } from './types';
 
 export const ALL_LEVELS: readonly LogLevel[] = ['debug', 'log', 'info', 'warn', 'error'];
 
@@ -32,9 +36,10 @@ export interface InstallOptions {
   /**
    * Last look at each entry before it is sent (at send time, not at the console call): return
    * the entry (changed or not) to send it, or null/false to drop it. Runs guarded: console calls
-   * inside it are not captured, and if it throws the entry is sent unchanged.
+   * inside it are not captured, and if it throws the entry is sent unchanged. Network entries
+   * (`kind: 'network'`) come here already redacted; performance entries too.
    */
-  beforeSend?: (entry: LogEntry) => LogEntry | null | false | undefined | void;
+  beforeSend?: (entry: DebugEntry) => DebugEntry | null | false | undefined | void;
   /** Entries kept while offline; past it the oldest go (and the next entry says how many). Default 1000. */
   bufferSize?: number;
   /** Entries per postLogs. Default 50 (the server takes at most 100). */
@@ -49,6 +54,15 @@ export interface InstallOptions {
   captureErrors?: boolean;
   captureRejections?: boolean;
   captureResources?: boolean;
+  /** fetch, XHR, sendBeacon, WebSocket and EventSource, plus what loaded before the hook. Default true. */
+  captureNetwork?: boolean;
+  /**
+   * Keep request and response bodies of text types, up to this many bytes each (`true`: 8192,
+   * the most). Default off: bodies often hold what must not leave the page.
+   */
+  networkBodies?: boolean | number;
+  /** LCP, CLS, INP, long tasks and navigation timing. Default true. */
+  capturePerformance?: boolean;
   /** Files whose frames are never a call site (e.g. your own logging wrapper). */
   ignoreFiles?: readonly string[];
   /** The hook script's own URL (set by the script-tag entry): its frames are never a call site. */
@@ -74,7 +88,11 @@ export interface HookStatus extends TransportStatus {
 const GLOBAL_KEY = Symbol.for('node-im.remote-debug');
 /** Where a pending entry keeps its capture until it is sent: a symbol key, so JSON never sees it. */
 const CAPTURE = Symbol('capture');
-type Pending = LogEntry & { [CAPTURE]?: Capture };
+/** A network entry's raw capture (unredacted URL, start time): only for the Resource Timing match. */
+const NET = Symbol('net');
+type Pending = DebugEntry & { [CAPTURE]?: Capture; [NET]?: NetCapture };
+/** Largest body kept with `networkBodies`. */
+export const MAX_BODY_BYTES = 8192;
 const SESSION_KEY = 'node-im-remote-debug-session';
 
 function randomId(): string {
@@ -122,17 +140,18 @@ export function install(options: InstallOptions = {}): RemoteDebug {
   const session = (options.session ?? '').slice(0, 128) || tabSession(win);
   const maxEntryBytes = options.maxEntryBytes ?? 32_000;
   const ignoreFiles = [...(options.ownFile ? [options.ownFile] : []), ...(options.ignoreFiles ?? [])];
-  const buffer = createEntryBuffer<LogEntry>(options.bufferSize ?? 1000);
+  const buffer = createEntryBuffer<DebugEntry>(options.bufferSize ?? 1000);
   // Entries given back after a failed send come through finalize again: do the work once.
-  const finalized = new WeakSet<LogEntry>();
+  const finalized = new WeakSet<DebugEntry>();
   let seq = 0;
   let recorded = 0;
   // location.href costs about 2 µs; it cannot change within one synchronous run of code except
-  // through history.pushState, so it is read once per task.
+  // through history.pushState, so it is read once per task. Credential parameters are redacted
+  // (a `?token=` in the page's own URL must not leave it either).
   let href: string | undefined;
   const pageUrl = (): string => {
     if (href === undefined) {
-      href = String(win.location.href).slice(0, 4096);
+      href = redactUrl(String(win.location.href)).slice(0, 4096);
       Promise.resolve().then(() => (href = undefined), () => undefined);
     }
     return href;
@@ -180,19 +199,100 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     }
   };
 
+  const server = (() => {
+    try {
+      return new URL(options.server ?? win.location.origin, win.location.href).origin;
+    } catch {
+      return win.location.origin;
+    }
+  })();
+  // The hook's own connection (publish-only Engine.IO polling/WebSocket) and its own script.
+  const ownTraffic = (url: string): boolean =>
+    (url.startsWith(`${server}/socket.io/`) && /[?&]role=publisher(&|$)/.test(url)) || (!!options.ownFile && url === options.ownFile);
+
+  const stamp = (entry: Pending) => {
+    recorded++;
+    buffer.push(entry as DebugEntry);
+    transport?.schedule();
+  };
+
+  const recordNet = (c: NetCapture) => {
+    const wasBusy = guard.busy;
+    guard.busy = true;
+    try {
+      const { t0: _t0, trace, ...facts } = c;
+      const level: LogLevel = c.failure || (c.status ?? 0) >= 500 ? 'error' : (c.status ?? 0) >= 400 ? 'warn' : 'info';
+      const entry: Pending = {
+        kind: 'network',
+        v: 1,
+        level,
+        ...facts,
+        // Redacted here, before the entry is even buffered: nothing later (beforeSend, a send) sees the secrets.
+        url: redactUrl(c.url).slice(0, 4096),
+        ts: c.beforeHook ? Math.round(c.start + (c.duration ?? 0)) : Date.now(),
+        seq: ++seq,
+        session,
+        origin: 'browser',
+        page: { url: pageUrl() },
+      } as NetworkEntry;
+      const net = entry as NetworkEntry;
+      if (c.requestHeaders) net.requestHeaders = redactHeaders(c.requestHeaders);
+      if (c.responseHeaders) net.responseHeaders = redactHeaders(c.responseHeaders);
+      if (c.duration !== undefined) net.duration = Math.round(c.duration * 10) / 10;
+      if (trace) entry[CAPTURE] = { level, method: 'network', args: [], trace, skip: 1 };
+      if (c.t0 !== undefined) entry[NET] = c;
+      stamp(entry);
+    } catch {
+      /* a lost entry is better than a broken page */
+    } finally {
+      guard.busy = wasBusy;
+    }
+  };
+
+  const recordPerf = (c: PerfCapture) => {
+    try {
+      const { level, ...facts } = c;
+      const entry: PerformanceEntryData = {
+        kind: 'performance',
+        v: 1,
+        level: level ?? 'info',
+        ...facts,
+        ts: Date.now(),
+        seq: ++seq,
+        session,
+        origin: 'browser',
+        page: { url: pageUrl() },
+      };
+      if (!entry.detail) delete entry.detail;
+      if (!entry.rating) delete entry.rating;
+      stamp(entry);
+    } catch {
+      /* as above */
+    }
+  };
+
   /** The expensive, deferred part: stack parsing, page details, beforeSend, size cut. */
-  const finalize = (entry: LogEntry): LogEntry | null => {
+  const finalize = (entry: DebugEntry): DebugEntry | null => {
     if (finalized.has(entry)) return entry;
     const wasBusy = guard.busy;
     guard.busy = true;
     try {
+      const raw = (entry as Pending)[NET];
+      if (raw && entry.kind === 'network') {
+        delete (entry as Pending)[NET];
+        completeFromTiming(win, raw);
+        if (raw.duration !== undefined) entry.duration = Math.round(raw.duration * 10) / 10;
+        if (raw.responseSize !== undefined) entry.responseSize = raw.responseSize;
+        if (raw.status) entry.status = raw.status;
+        if (raw.timing) entry.timing = raw.timing;
+      }
       const capture = (entry as Pending)[CAPTURE];
       if (capture?.trace) {
         delete (entry as Pending)[CAPTURE];
         const stack = capture.trace.stack;
         const frame = callerFrame(stack, capture.skip ?? 0, ignoreFiles);
         if (frame) entry.callSite = { file: frame.file.slice(0, 2048), line: frame.line, col: frame.col, ...(frame.fn ? { fn: frame.fn } : {}) };
-        if (capture.withStack && stack) {
+        if (capture.withStack && stack && entry.kind === 'log') {
           const frames = parseStack(stack).slice(capture.skip ?? 0).filter((f) => !ignoreFiles.includes(f.file));
           entry.stack = formatFrames(frames).slice(0, 16384);
         }
@@ -200,7 +300,7 @@ export function install(options: InstallOptions = {}): RemoteDebug {
       entry.page = { url: entry.page?.url ?? '', title: String(win.document?.title ?? '').slice(0, 1024) };
       entry.userAgent = String(win.navigator?.userAgent ?? '').slice(0, 1024);
       entry.viewport = { width: win.innerWidth, height: win.innerHeight };
-      let out: LogEntry | null = entry;
+      let out: DebugEntry | null = entry;
       if (options.beforeSend) {
         try {
           const changed = options.beforeSend(entry);
@@ -212,7 +312,16 @@ export function install(options: InstallOptions = {}): RemoteDebug {
       }
       if (out) {
         const bytes = byteLength(JSON.stringify(out));
-        if (bytes > maxEntryBytes) {
+        if (bytes > maxEntryBytes && out.kind === 'network') {
+          // Bodies and headers go first; what the request was stays.
+          delete out.requestBody;
+          delete out.responseBody;
+          out.bodyTruncated = true;
+          if (byteLength(JSON.stringify(out)) > maxEntryBytes) {
+            delete out.requestHeaders;
+            delete out.responseHeaders;
+          }
+        } else if (bytes > maxEntryBytes && out.kind === 'log') {
           const preview = JSON.stringify(out.args).slice(0, Math.floor(maxEntryBytes / 8));
           out.args = [`[entry of ${bytes} bytes cut to fit ${maxEntryBytes}]`, { $t: 'string', value: preview, length: bytes }];
           out.stack = out.stack?.slice(0, 2000);
@@ -227,14 +336,6 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     }
   };
 
-  const server = (() => {
-    try {
-      return new URL(options.server ?? win.location.origin, win.location.href).origin;
-    } catch {
-      return win.location.origin;
-    }
-  })();
-
   const undo: Array<() => void> = [];
   try {
     if (options.captureConsole !== false) {
@@ -247,6 +348,20 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     if (options.captureErrors !== false) undo.push(instrumentGlobalErrors(win, record));
     if (options.captureRejections !== false) undo.push(instrumentUnhandledRejections(win, record));
     if (options.captureResources !== false) undo.push(instrumentResourceErrors(win, record));
+    if (options.captureNetwork !== false) {
+      undo.push(earlierRequests(win, recordNet, ownTraffic));
+      const bodies = options.networkBodies;
+      undo.push(
+        ...instrumentNetwork(win, {
+          guard,
+          emit: recordNet,
+          ignore: ownTraffic,
+          maxBody: bodies === true ? MAX_BODY_BYTES : typeof bodies === 'number' && bodies > 0 ? Math.min(Math.floor(bodies), MAX_BODY_BYTES) : 0,
+          frames: options.ignoreFiles?.length ? 12 : 3,
+        }),
+      );
+    }
+    if (options.capturePerformance !== false) undo.push(instrumentPerformance(win, recordPerf));
     transport = createTransport({
       server,
       source: options.source || 'remote_debug',

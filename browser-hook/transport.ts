@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../packages/protocol/events';
 import type { EntryBuffer } from './buffer';
-import type { LogEntry } from './types';
+import type { DebugEntry as LogEntry } from './types';
 
 export interface TransportOptions {
   /** Origin (and optional path-less URL) of the relay server. */

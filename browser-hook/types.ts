@@ -1,6 +1,6 @@
-import type { CallSite, LogEntry, LogLevel } from '../packages/protocol/log-entry';
+import type { CallSite, DebugEntry, LogEntry, LogLevel } from '../packages/protocol/log-entry';
 
-export type { CallSite, LogEntry, LogLevel };
+export type { CallSite, DebugEntry, LogEntry, LogLevel };
 
 /** What an instrument reports; the recorder adds the session, sequence, page and time. */
 export interface Capture {
@@ -26,3 +26,21 @@ export type Recorder = (capture: Capture) => void;
 export interface Guard {
   busy: boolean;
 }
+
+import type { NetworkEntry, PerformanceEntryData } from '../packages/protocol/log-entry';
+
+export type { NetworkEntry, PerformanceEntryData };
+
+/** The fields every entry gets from the recorder (session, sequence, page, time, ...). */
+type Common = 'kind' | 'v' | 'level' | 'ts' | 'seq' | 'session' | 'origin' | 'page' | 'userAgent' | 'viewport' | 'callSite' | 'dropped';
+
+/** What the network instrument reports: a request's facts, unredacted (the recorder redacts). */
+export type NetCapture = Omit<NetworkEntry, Common> & {
+  /** performance.now() at the start, for durations and the Resource Timing match. */
+  t0?: number;
+  /** Made in the wrapper: its caller is the initiator's call site. */
+  trace?: Error;
+};
+
+/** What the performance instrument reports. */
+export type PerfCapture = Omit<PerformanceEntryData, Common> & { level?: LogLevel };

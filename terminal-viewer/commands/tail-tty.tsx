@@ -28,7 +28,7 @@ export async function runInteractiveTail(s: TailSettings, io: CliIo): Promise<nu
       rooms={s.rooms}
       init={{
         bufferSize: s.bufferSize,
-        filter: { level: s.level, text: s.grep, regex: true, session: s.session ?? null },
+        filter: { level: s.level, text: s.grep, regex: true, session: s.session ?? null, network: s.network },
         notices: s.notices,
         at: Date.now(),
       }}

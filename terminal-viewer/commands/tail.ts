@@ -3,7 +3,7 @@ import { ImError, type LogLevel } from '../../packages/protocol';
 import { parsePositiveInt, parseSince } from '../options/duration';
 import { refusalText, resolveConnection, type ConnectionFlags, type ConnectionSettings } from '../options/connection';
 import { createPlainWriter } from '../output/plain-writer';
-import { createFilter, parseLevel, type Filter } from '../state/filters';
+import { createFilter, parseLevel, parseNetworkMode, type Filter, type NetworkMode } from '../state/filters';
 import { DEFAULT_BUFFER_SIZE } from '../state/reducer';
 import { createSocketLogStream, type SocketLogStream } from '../stream/log-stream';
 import type { CliIo } from './io';
@@ -13,6 +13,8 @@ export interface TailFlags extends ConnectionFlags {
   level?: string;
   grep?: string;
   session?: string;
+  /** only | hide | show: network rows. */
+  network?: string;
   tail?: string;
   since?: string;
   json?: boolean;
@@ -29,6 +31,7 @@ export interface TailSettings extends ConnectionSettings {
   level?: LogLevel;
   grep?: string;
   session?: string;
+  network: NetworkMode;
   tail?: number;
   since?: number;
   json: boolean;
@@ -59,6 +62,7 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     level,
     grep: flags.grep,
     session: flags.session,
+    network: flags.network !== undefined ? parseNetworkMode(flags.network) : 'show',
     tail,
     since,
     json,
@@ -72,7 +76,7 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
 }
 
 export function tailFilter(s: TailSettings): Filter {
-  return createFilter({ level: s.level, text: s.grep, regex: true, session: s.session ?? null });
+  return createFilter({ level: s.level, text: s.grep, regex: true, session: s.session ?? null, network: s.network });
 }
 
 /** The socket stream for these settings (`tail` and `mcp` read rooms the same way). */

@@ -1,5 +1,6 @@
 import type { ViewEntry } from '../state/entry';
 import { LEVEL_BADGE, LEVEL_COLOR, sessionColor, shortSession, type ColorName } from './colors';
+import { networkDetailLines, performanceDetailLines } from './network';
 import { formatPretty, isTagged, sanitize, sanitizeLine } from './value';
 
 /** A run of text with one style. */
@@ -43,6 +44,9 @@ function header(entry: ViewEntry, opts: LineOptions): Segment[] {
     return out;
   }
   if (entry.kind === 'plain') out.push({ text: 'MSG ', color: 'magenta', bold: true });
+  // Requests and measurements have a badge of their own; the level still colours it.
+  else if (entry.kind === 'network') out.push({ text: 'NET ', color: LEVEL_COLOR[entry.level] ?? 'blue', bold: true });
+  else if (entry.kind === 'performance') out.push({ text: 'PRF ', color: LEVEL_COLOR[entry.level] ?? 'blue', bold: true });
   else out.push({ text: `${LEVEL_BADGE[entry.level]} `, color: LEVEL_COLOR[entry.level], bold: true });
   if (opts.multiRoom) out.push({ text: `#${sanitizeLine(entry.room)} `, color: 'blue' });
   if (entry.session !== undefined) out.push({ text: `${sanitizeLine(shortSession(entry.session))} `, color: sessionColor(entry.session) });
@@ -87,6 +91,8 @@ function parseJsonText(text: string): unknown {
 }
 
 function detailLines(entry: ViewEntry, maxLines: number): string[] {
+  if (entry.net) return [...networkDetailLines(entry.net, maxLines), ...(entry.net.callSite ? [`initiator ${entry.callSite ?? ''}`] : [])];
+  if (entry.perf) return performanceDetailLines(entry.perf);
   const out: string[] = [];
   const values: unknown[] = [];
   if (entry.log) values.push(...entry.log.args.filter(expandable));

@@ -37,6 +37,11 @@ export function plainLine(entry: ViewEntry, opts: PlainLineOptions): string {
   const parts: string[] = [c.dim(isoTime(entry.time))];
   if (entry.kind === 'notice') parts.push(c.dim('---  '));
   else if (entry.kind === 'plain') parts.push(c.magenta('MSG  '));
+  else if (entry.kind === 'network' || entry.kind === 'performance') {
+    const word = entry.kind === 'network' ? 'NET  ' : 'PERF ';
+    const color = LEVEL_COLOR[entry.level];
+    parts.push(color ? c[color](word) : word);
+  }
   else {
     const color = LEVEL_COLOR[entry.level];
     parts.push(color ? c[color](LEVEL_WORD[entry.level]) : LEVEL_WORD[entry.level]);

@@ -1,4 +1,15 @@
-import { asLogEntry, LOG_LEVELS, originalHookEntry, type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
+import {
+  asDebugEntry,
+  asLogEntry,
+  LOG_LEVELS,
+  originalHookEntry,
+  type LogEntry,
+  type LogLevel,
+  type Message,
+  type NetworkEntry,
+  type PerformanceEntryData,
+} from '../../packages/protocol';
+import { networkSummary, performanceSummary } from '../format/network';
 import { formatArgs, formatInline, sanitizeLine } from '../format/value';
 
 /**
@@ -9,7 +20,7 @@ import { formatArgs, formatInline, sanitizeLine } from '../format/value';
 export interface ViewEntry {
   /** Increasing per viewer; orders entries and anchors the scroll position. */
   id: number;
-  kind: 'log' | 'plain' | 'notice';
+  kind: 'log' | 'plain' | 'notice' | 'network' | 'performance';
   /** Room it arrived through ('' for notices). */
   room: string;
   /** ms since the epoch: the producer's clock for log entries, the server's for other messages. */
@@ -19,6 +30,10 @@ export interface ViewEntry {
   session?: string;
   /** The parsed log entry (kind 'log'). */
   log?: LogEntry;
+  /** The parsed network entry (kind 'network'). */
+  net?: NetworkEntry;
+  /** The parsed performance entry (kind 'performance'). */
+  perf?: PerformanceEntryData;
   /** The message as received (kinds 'log' and 'plain'): what the JSON view and --json print. */
   message?: Message;
   /** The message text on one line, sanitized: what the list shows and the text filter searches. */
@@ -37,7 +52,7 @@ function shortFile(file: string): string {
   return parts.slice(-2).join('/') || noQuery;
 }
 
-export function callSiteText(log: LogEntry): string | undefined {
+export function callSiteText(log: { callSite?: LogEntry['callSite'] }): string | undefined {
   const cs = log.callSite;
   if (!cs) return undefined;
   return sanitizeLine(`${shortFile(cs.file)}:${cs.line}:${cs.col}`);
@@ -84,6 +99,22 @@ export function toViewEntry(message: Message, id: number, receivedAt: number): V
       summary: logSummary(log),
       callSite: callSiteText(log),
     };
+  }
+  // A request or a performance measurement of the page (issue 17).
+  const other = asDebugEntry(message.data);
+  if (other && other.kind !== 'log') {
+    const common = {
+      id,
+      room: message.room_id,
+      time: Number.isFinite(other.ts) ? other.ts : timeOf(message, receivedAt),
+      level: other.level,
+      session: other.session,
+      message,
+      callSite: callSiteText(other),
+    };
+    return other.kind === 'network'
+      ? { ...common, kind: 'network', net: other, summary: networkSummary(other) }
+      : { ...common, kind: 'performance', perf: other, summary: performanceSummary(other) };
   }
   // The original hook's `postMsg(arguments, "console-log")`: a log row of its arguments, with
   // no session (the original sent none). `message` stays as received, for the JSON view and --json.

@@ -14,6 +14,17 @@ export interface Filter {
   pattern?: RegExp;
   /** Only this session's entries (plain messages have none, so they are hidden). */
   session: string | null;
+  /** Network rows: shown with the rest, the only rows, or hidden (`--network only|hide`, key `n`). */
+  network: NetworkMode;
+}
+
+export const NETWORK_MODES = ['show', 'only', 'hide'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+export function parseNetworkMode(raw: string): NetworkMode {
+  const mode = raw.trim().toLowerCase();
+  if ((NETWORK_MODES as readonly string[]).includes(mode)) return mode as NetworkMode;
+  throw new ImError('INVALID_PARAMETER', `unknown --network ${JSON.stringify(raw)}: use only, hide or show`);
 }
 
 export const ALL_LEVELS: Readonly<Record<LogLevel, boolean>> = { debug: true, log: true, info: true, warn: true, error: true };
@@ -63,6 +74,7 @@ export interface FilterInit {
   /** Treat bare `text` as a regular expression (`--grep`). */
   regex?: boolean;
   session?: string | null;
+  network?: NetworkMode;
 }
 
 export function createFilter(init: FilterInit = {}): Filter {
@@ -72,11 +84,13 @@ export function createFilter(init: FilterInit = {}): Filter {
     text,
     pattern: compileText(text, { regex: init.regex }),
     session: init.session ?? null,
+    network: init.network ?? 'show',
   };
 }
 
 export function matches(entry: ViewEntry, filter: Filter): boolean {
   if (entry.kind === 'notice') return true;
+  if (filter.network === 'only' ? entry.kind !== 'network' : filter.network === 'hide' && entry.kind === 'network') return false;
   if (!filter.levels[entry.level]) return false;
   if (filter.session !== null && entry.session !== filter.session) return false;
   if (filter.pattern) {
@@ -87,7 +101,7 @@ export function matches(entry: ViewEntry, filter: Filter): boolean {
 }
 
 export function isFiltering(filter: Filter): boolean {
-  return filter.text !== '' || filter.session !== null || LOG_LEVELS.some((l) => !filter.levels[l]);
+  return filter.text !== '' || filter.session !== null || filter.network !== 'show' || LOG_LEVELS.some((l) => !filter.levels[l]);
 }
 
 /** A short description for the filter bar, e.g. `warn,error /timeout/i session 3f2a…`. */
@@ -97,5 +111,6 @@ export function describeFilter(filter: Filter): string {
   if (on.length !== LOG_LEVELS.length) parts.push(on.length ? on.join(',') : 'no levels');
   if (filter.text) parts.push(JSON.stringify(filter.text));
   if (filter.session !== null) parts.push(`session ${filter.session}`);
+  if (filter.network !== 'show') parts.push(filter.network === 'only' ? 'network only' : 'no network');
   return parts.length ? parts.join(' ') : 'none';
 }

@@ -34,6 +34,7 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/', 'filter by text; /regex/flags for a regular expression (Enter keeps, Esc restores)'],
   ['1-5', 'toggle levels debug, log, info, warn, error (0: all)'],
   ['s / S', 'next / previous session (all sessions first)'],
+  ['n', 'network rows: shown, only them, hidden (--network only|hide)'],
   ['x / Esc', 'clear every filter'],
   ['space', 'pause / resume (new rows are counted while paused)'],
   ['↑ ↓ PgUp PgDn', 'scroll (scrolling up pauses; reaching the end resumes)'],
@@ -90,6 +91,8 @@ export function keyToAction(state: ViewerState, input: string, key: KeyInfo): Ke
       return { type: 'cycleSession', direction: 1 };
     case 'S':
       return { type: 'cycleSession', direction: -1 };
+    case 'n':
+      return { type: 'cycleNetwork' };
     case 'x':
       return { type: 'resetFilters' };
     case '?':

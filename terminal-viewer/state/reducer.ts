@@ -69,6 +69,8 @@ export type Action =
   | { type: 'toggleLevel'; level: LogLevel }
   | { type: 'allLevels' }
   | { type: 'cycleSession'; direction: 1 | -1 }
+  /** Network rows: shown → only → hidden → shown. */
+  | { type: 'cycleNetwork' }
   | { type: 'resetFilters' }
   | { type: 'openFilter' }
   | { type: 'editFilter'; draft: string }
@@ -217,7 +219,8 @@ function append(state: ViewerState, messages: readonly Message[], receivedAt: nu
       known ??= new Set(sessions.map((s) => s.id));
       if (!known.has(entry.session)) {
         known.add(entry.session);
-        const info: SessionInfo = { id: entry.session, origin: entry.log!.origin, page: entry.log!.page?.url };
+        const from = entry.log ?? entry.net ?? entry.perf;
+        const info: SessionInfo = { id: entry.session, origin: from?.origin ?? '', page: from?.page?.url };
         sessions = sessions.length >= MAX_SESSIONS ? [...sessions.slice(1), info] : [...sessions, info];
       }
     }
@@ -268,6 +271,10 @@ export function reducer(state: ViewerState, action: Action): ViewerState {
       const at = Math.max(0, ids.indexOf(state.filter.session));
       const session = ids[(at + action.direction + ids.length) % ids.length] ?? null;
       return refilter(state, { ...state.filter, session });
+    }
+    case 'cycleNetwork': {
+      const next = { show: 'only', only: 'hide', hide: 'show' } as const;
+      return refilter(state, { ...state.filter, network: next[state.filter.network] });
     }
     case 'resetFilters':
       return { ...refilter(state, createFilter()), filterError: null, input: null };
