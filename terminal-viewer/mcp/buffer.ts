@@ -1,5 +1,6 @@
-import { type LogEntry, type LogLevel, type Message } from '../../packages/protocol';
-import { toViewEntry, type ViewEntry } from '../state/entry';
+import { asDebugEntry, type DebugEntry, type LogLevel, type Message, type NetworkEntry, type PerformanceEntryData } from '../../packages/protocol';
+import { sanitizeLine } from '../format/value';
+import { callSiteText, MAX_SUMMARY, toViewEntry, type ViewEntry } from '../state/entry';
 
 /**
  * What `im-debug mcp` keeps of the rooms it reads: the newest `capacity` entries (a ring: the
@@ -16,6 +17,16 @@ export interface BufferedEntry {
   id: number;
   view: ViewEntry;
   kind: EntryKind;
+  /** The remote-debug entry the message carries (log, network, performance), if any. */
+  debug?: DebugEntry;
+  /** Plain messages count as `log`; network entries carry their own (error for failures and 5xx). */
+  level: LogLevel;
+  session?: string;
+  /** ms since the epoch: the producer's clock for entries, the server's (or arrival) for plain messages. */
+  time: number;
+  /** The entry on one line (sanitized; the viewer's summary, or the request / measurement). */
+  text: string;
+  callSite?: string;
   /** When im-debug got it (ms since the epoch). */
   receivedAt: number;
   /** Read back from the room's history (on connect, after a reconnect) or received live. */
@@ -37,25 +48,35 @@ export interface SessionSummary {
 
 /** The hook's uncaught-error events; console.error (method `error`) is a console entry of level error. */
 const ERROR_METHODS: ReadonlySet<string> = new Set(['onerror', 'unhandledrejection', 'resource']);
-const NETWORK_METHODS: ReadonlySet<string> = new Set(['network', 'fetch', 'xhr', 'beacon', 'sendBeacon', 'eventsource', 'websocket', 'request']);
-const PERFORMANCE_METHODS: ReadonlySet<string> = new Set(['performance', 'perf', 'vitals', 'web-vitals', 'webvital', 'longtask', 'navigation', 'LCP', 'CLS', 'INP', 'lcp', 'cls', 'inp']);
 
-/**
- * The kind of a row. Network and performance entries are log entries with a `method` naming
- * them (or a `network` / `performance` object), so older producers and viewers keep working.
- */
-export function entryKind(view: ViewEntry): EntryKind {
-  const log = view.log;
-  if (view.kind !== 'log' || !log) return 'plain';
-  const extra = log as LogEntry & Record<string, unknown>;
-  if (NETWORK_METHODS.has(log.method) || isObject(extra.network) || isObject(extra.net)) return 'network';
-  if (PERFORMANCE_METHODS.has(log.method) || isObject(extra.performance) || isObject(extra.perf)) return 'performance';
-  if (ERROR_METHODS.has(log.method)) return 'error';
-  return 'console';
+/** The kind of a row: from the entry's own `kind` (packages/protocol/log-entry.ts), then its method. */
+export function entryKind(debug: DebugEntry | undefined): EntryKind {
+  if (!debug) return 'plain';
+  if (debug.kind === 'network') return 'network';
+  if (debug.kind === 'performance') return 'performance';
+  return ERROR_METHODS.has(debug.method) ? 'error' : 'console';
 }
 
-function isObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (n: number | undefined, unit: string) => (n === undefined || !Number.isFinite(n) ? '' : `${Math.round(n * 10) / 10}${unit}`);
+
+/** `GET 503 https://api.example/x 120ms 2048B`, `WS close 1006 ws://…`: what a request row says. */
+export function networkText(e: NetworkEntry): string {
+  const verb = e.type === 'websocket' ? 'WS' : e.type === 'eventsource' ? 'SSE' : e.method || '?';
+  const state = e.event ? `${e.event}${e.code !== undefined ? ` ${e.code}` : ''}` : e.status ? String(e.status) : e.failure || e.statusText || '-';
+  const parts = [verb, state, e.url, num(e.duration, 'ms')];
+  if (e.event && e.failure) parts.push(`(${e.failure})`);
+  if (typeof e.responseSize === 'number') parts.push(`${e.responseSize}B`);
+  if (e.type !== 'fetch' && e.type !== 'websocket' && e.type !== 'eventsource') parts.push(`[${e.type}]`);
+  if (e.beforeHook) parts.push('[before hook]');
+  return sanitizeLine(parts.filter(Boolean).join(' ')).slice(0, MAX_SUMMARY);
+}
+
+/** `LCP 1200ms good`, `navigation 820ms ttfb=120 load=820`. */
+export function performanceText(e: PerformanceEntryData): string {
+  const parts = [e.metric, e.metric === 'CLS' ? String(e.value) : num(e.value, 'ms')];
+  if (e.rating) parts.push(e.rating);
+  for (const [k, v] of Object.entries(e.detail ?? {}).slice(0, 20)) parts.push(`${k}=${typeof v === 'number' ? Math.round(v * 10) / 10 : v}`);
+  return sanitizeLine(parts.join(' ')).slice(0, MAX_SUMMARY);
 }
 
 export interface LogBufferOptions {
@@ -107,27 +128,45 @@ export function createLogBuffer(opts: LogBufferOptions = {}): LogBuffer {
   const at = (i: number) => ring[(start + i) % capacity]!;
 
   const track = (e: BufferedEntry) => {
-    const log = e.view.log;
-    if (!log) {
+    const d = e.debug;
+    if (!d) {
       plainCount++;
       return;
     }
-    let s = sessions.get(log.session);
-    if (s) sessions.delete(log.session);
+    let s = sessions.get(d.session);
+    if (s) sessions.delete(d.session);
     else {
-      s = { session: log.session, firstSeen: e.view.time, lastSeen: e.view.time, rooms: [], entries: 0, counts: { debug: 0, log: 0, info: 0, warn: 0, error: 0 } };
+      s = { session: d.session, firstSeen: e.time, lastSeen: e.time, rooms: [], entries: 0, counts: { debug: 0, log: 0, info: 0, warn: 0, error: 0 } };
       if (sessions.size >= maxSessions) sessions.delete(sessions.keys().next().value!);
     }
-    sessions.set(log.session, s);
+    sessions.set(d.session, s);
     s.entries++;
-    s.counts[log.level]++;
-    s.firstSeen = Math.min(s.firstSeen, e.view.time);
-    s.lastSeen = Math.max(s.lastSeen, e.view.time);
+    s.counts[d.level]++;
+    s.firstSeen = Math.min(s.firstSeen, e.time);
+    s.lastSeen = Math.max(s.lastSeen, e.time);
     if (!s.rooms.includes(e.view.room) && s.rooms.length < 50) s.rooms.push(e.view.room);
-    if (log.origin) s.origin = log.origin;
-    if (log.page?.url) s.pageUrl = log.page.url;
-    if (log.page?.title) s.pageTitle = log.page.title;
-    if (log.userAgent) s.userAgent = log.userAgent;
+    if (d.origin) s.origin = d.origin;
+    if (d.page?.url) s.pageUrl = d.page.url;
+    if (d.page?.title) s.pageTitle = d.page.title;
+    if (d.userAgent) s.userAgent = d.userAgent;
+  };
+
+  const toEntry = (message: Message, id: number, receivedAt: number, via: BufferedEntry['via']): BufferedEntry => {
+    const view = toViewEntry(message, id, receivedAt);
+    // The viewer's row already parsed a console entry; other kinds are parsed here.
+    const debug: DebugEntry | undefined = view.log ?? asDebugEntry(message.data);
+    const entry: BufferedEntry = { id, view, kind: entryKind(debug), level: view.level, time: view.time, text: view.summary, receivedAt, via };
+    if (debug) {
+      entry.debug = debug;
+      entry.session = debug.session;
+      entry.level = debug.level;
+      if (Number.isFinite(debug.ts)) entry.time = debug.ts;
+      if (debug.kind === 'network') entry.text = networkText(debug);
+      else if (debug.kind === 'performance') entry.text = performanceText(debug);
+      const site = view.callSite ?? (debug.callSite ? callSiteText(debug as Parameters<typeof callSiteText>[0]) : undefined);
+      if (site) entry.callSite = site;
+    }
+    return entry;
   };
 
   return {
@@ -151,9 +190,7 @@ export function createLogBuffer(opts: LogBufferOptions = {}): LogBuffer {
       const added: BufferedEntry[] = [];
       const receivedAt = now();
       for (const message of messages) {
-        const id = nextId++;
-        const view = toViewEntry(message, id, receivedAt);
-        const entry: BufferedEntry = { id, view, kind: entryKind(view), receivedAt, via };
+        const entry = toEntry(message, nextId++, receivedAt, via);
         if (size === capacity) {
           ring[start] = entry;
           start = (start + 1) % capacity;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { LogEntry } from '../../packages/protocol';
+import type { DebugEntry } from '../../packages/protocol';
 import { LEVEL_BADGE } from '../format/colors';
 import { formatArgs, formatInline, formatPretty, sanitizeLine } from '../format/value';
-import { MAX_SUMMARY, type ViewEntry } from '../state/entry';
+import { MAX_SUMMARY } from '../state/entry';
 import type { BufferedEntry, SessionSummary } from './buffer';
 
 /**
@@ -102,8 +102,9 @@ const MAX_FULL_TEXT = 200_000;
  * The entry's text on one line, uncut when it is short. The viewer keeps MAX_SUMMARY characters
  * of it; past that the text is formatted again, so a cut can say how long the original was.
  */
-export function fullText(v: ViewEntry): string {
-  if (v.summary.length < MAX_SUMMARY) return v.summary;
+export function fullText(e: BufferedEntry): string {
+  const v = e.view;
+  if (e.text !== v.summary || v.summary.length < MAX_SUMMARY) return e.text;
   if (v.log) {
     const capped = formatArgs(v.log.args, MAX_SUMMARY);
     // The summary is a label (`[table] `, `▼ `) plus the capped text.
@@ -115,24 +116,23 @@ export function fullText(v: ViewEntry): string {
 }
 
 export function entryFields(e: BufferedEntry, maxText = MAX_LIST_TEXT): EntryFields {
-  const v = e.view;
-  const log = v.log;
+  const d = e.debug;
   const out: EntryFields = {
     id: e.id,
-    time: iso(v.time),
-    level: v.level,
+    time: iso(e.time),
+    level: e.level,
     kind: e.kind,
-    room: cleanText(v.room),
+    room: cleanText(e.view.room),
     via: e.via,
-    text: cut(cleanText(fullText(v)), maxText),
+    text: cut(cleanText(fullText(e)), maxText),
   };
-  if (log) {
-    out.session = cut(cleanText(log.session), 128);
-    out.origin = cut(cleanText(log.origin), 32);
-    out.method = cut(cleanText(log.method), 32);
-    if (v.callSite) out.call_site = cut(cleanText(v.callSite), 300);
-    if (log.page?.url) out.page_url = cut(cleanText(log.page.url), 500);
-    if (log.dropped) out.dropped_before = log.dropped;
+  if (d) {
+    out.session = cut(cleanText(d.session), 128);
+    out.origin = cut(cleanText(d.origin), 32);
+    if (d.kind !== 'performance') out.method = cut(cleanText(d.method), 32);
+    if (e.callSite) out.call_site = cut(cleanText(e.callSite), 300);
+    if (d.page?.url) out.page_url = cut(cleanText(d.page.url), 500);
+    if (d.dropped) out.dropped_before = d.dropped;
   }
   return out;
 }
@@ -190,7 +190,10 @@ export function sessionLine(s: SessionFields): string {
     .join('\n');
 }
 
-/** Keys of a log entry shown by name; anything else (network, performance details…) goes in `details`. */
+/**
+ * Keys of an entry shown by name; anything else goes in `details`: a request's URL, status,
+ * headers, timing and bodies, a measurement's value and rating, fields of newer producers.
+ */
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'kind', 'v', 'level', 'method', 'args', 'ts', 'seq', 'session', 'origin', 'page', 'userAgent', 'viewport', 'callSite', 'group', 'stack', 'dropped',
 ]);
@@ -216,7 +219,7 @@ export interface EntryDetail extends EntryFields {
 export function entryDetail(e: BufferedEntry, budget: number = MAX_RESULT_BYTES / 2): EntryDetail {
   const base = entryFields(e, MAX_DETAIL_VALUE);
   const out: EntryDetail = { ...base, raw: '' };
-  const log: (LogEntry & Record<string, unknown>) | undefined = e.view.log as (LogEntry & Record<string, unknown>) | undefined;
+  const log = e.debug as (DebugEntry & Record<string, unknown>) | undefined;
   if (log) {
     out.seq = log.seq;
     if (log.page?.title) out.page_title = cut(cleanText(log.page.title), 500);
@@ -224,15 +227,17 @@ export function entryDetail(e: BufferedEntry, budget: number = MAX_RESULT_BYTES 
     if (log.viewport) out.viewport = `${log.viewport.width}x${log.viewport.height}`;
     const cs = log.callSite;
     if (cs) out.call_site_full = cut(cleanText(`${cs.fn ? `${cs.fn} (` : ''}${cs.file}:${cs.line}:${cs.col}${cs.fn ? ')' : ''}`), 2500);
-    if (log.group) out.group = log.group;
-    const lines: string[] = [];
-    for (const [i, arg] of log.args.entries()) {
-      if (lines.length >= 400) break;
-      const pretty = formatPretty(arg, 400 - lines.length);
-      lines.push(...pretty.map((l, j) => cut(cleanText(`${j === 0 ? `[${i}] ` : '    '}${l}`), 2000)));
+    if (log.kind === 'log') {
+      if (log.group) out.group = log.group;
+      const lines: string[] = [];
+      for (const [i, arg] of log.args.entries()) {
+        if (lines.length >= 400) break;
+        const pretty = formatPretty(arg, 400 - lines.length);
+        lines.push(...pretty.map((l, j) => cut(cleanText(`${j === 0 ? `[${i}] ` : '    '}${l}`), 2000)));
+      }
+      out.args_expanded = lines;
+      if (log.stack) out.stack = cut(cleanText(log.stack, { multiline: true }), MAX_DETAIL_VALUE);
     }
-    out.args_expanded = lines;
-    if (log.stack) out.stack = cut(cleanText(log.stack, { multiline: true }), MAX_DETAIL_VALUE);
     const details: Record<string, unknown> = {};
     for (const k of Object.keys(log)) if (!KNOWN_KEYS.has(k)) details[k] = cleanJson(log[k]);
     if (Object.keys(details).length) out.details = details;

@@ -1,6 +1,6 @@
-import { ImError, type LogLevel } from '../../packages/protocol';
+import { ImError, LOG_LEVEL_RANK, type LogLevel } from '../../packages/protocol';
 import { parseSince } from '../options/duration';
-import { createFilter, matches } from '../state/filters';
+import { compileText } from '../state/filters';
 import type { BufferedEntry, EntryKind, LogBuffer } from './buffer';
 
 /** The filters the tools share (as the agent sends them, already checked by the input schema). */
@@ -64,15 +64,17 @@ export function compileQuery(input: QueryInput, buffer: LogBuffer, opts: { now: 
     else if (session !== input.session) notes.push(`session ${JSON.stringify(input.session)} is ${JSON.stringify(session)}`);
   }
   // compileText: bare text is a case-insensitive substring, `/re/flags` a regular expression.
-  let filter: ReturnType<typeof createFilter>;
+  let pattern: RegExp | undefined;
   try {
-    filter = createFilter({ level: input.level, text: input.text ?? '', session: session ?? null });
+    // Bare text is a case-insensitive substring, `/re/flags` a regular expression (as in tail's filter bar).
+    pattern = compileText(input.text ?? '');
   } catch (err) {
     // V8 repeats a slashed expression in its reason ("/(/: /(/: Unterminated group"): say it once.
     const text = input.text ?? '';
     const message = (err as Error).message.replace(`${text}: ${text}: `, `${text}: `);
     throw new ImError('INVALID_PARAMETER', `${message} (give plain text for a case-insensitive search, or a valid /regular expression/flags)`);
   }
+  const minRank = input.level !== undefined ? LOG_LEVEL_RANK[input.level] : undefined;
   const kinds = input.kind === undefined ? undefined : new Set(Array.isArray(input.kind) ? input.kind : [input.kind]);
   if (kinds && kinds.size === 0) throw new ImError('INVALID_PARAMETER', 'kind: give at least one of console, error, network, performance, plain (or leave it out)');
   const since = input.since !== undefined && input.since !== '' ? parseSinceInput(input.since, opts.now) : undefined;
@@ -83,7 +85,9 @@ export function compileQuery(input: QueryInput, buffer: LogBuffer, opts: { now: 
     test: (e) =>
       (afterId === undefined || e.id > afterId) &&
       (kinds === undefined || kinds.has(e.kind)) &&
-      (since === undefined || e.view.time >= since) &&
-      matches(e.view, filter),
+      (since === undefined || e.time >= since) &&
+      (minRank === undefined || LOG_LEVEL_RANK[e.level] >= minRank) &&
+      (session === undefined || e.session === session) &&
+      (pattern === undefined || pattern.test(e.text) || (e.callSite !== undefined && pattern.test(e.callSite))),
   };
 }

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEntry, Message } from '../../packages/protocol';
-import { createLogBuffer, entryKind } from '../../terminal-viewer/mcp/buffer';
+import { createLogBuffer } from '../../terminal-viewer/mcp/buffer';
 import { MAX_RESULT_BYTES, cleanJson, cleanText, cut, entryDetail, entryFields, entryLine } from '../../terminal-viewer/mcp/format';
 import { compileQuery } from '../../terminal-viewer/mcp/query';
 import { fitNewest } from '../../terminal-viewer/mcp/tools';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
 
 let seq = 0;
 function log(over: Partial<LogEntry> = {}): LogEntry {
   return { kind: 'log', v: 1, level: 'log', method: 'log', args: ['hello'], ts: 1_800_000_000_000 + seq, seq: ++seq, session: 'tab-aaaa1111', origin: 'browser', ...over };
 }
+const COMMON = { v: 1, ts: 1_800_000_000_000, seq: 1, session: 'tab-net', origin: 'browser', page: { url: 'https://shop.example/cart' } } as const;
+const NET = { kind: 'network', ...COMMON, level: 'error', type: 'fetch', method: 'GET', url: 'https://api.example/cart', status: 503, start: 1_800_000_000_000, duration: 120, responseSize: 20, responseHeaders: { 'content-type': 'text/plain' } };
+const PERF = { kind: 'performance', ...COMMON, seq: 2, level: 'info', metric: 'LCP', value: 1234.5, rating: 'needs-improvement', detail: { element: 'img#hero' } };
 function msg(data: unknown, room = 'console-log'): Message {
   return { source: 'remote_debug', room_id: room, data };
 }
@@ -45,16 +47,24 @@ describe('mcp buffer', () => {
   });
 
   it('tells kinds apart: console, error (uncaught, rejections, failed loads), network, performance, plain', () => {
-    const kind = (data: unknown) => entryKind(toViewEntry(msg(data), 1, 0));
+    const kind = (data: unknown) => createLogBuffer().push([msg(data)], 'live')[0]!.kind;
     expect(kind(log({ method: 'error', level: 'error' }))).toBe('console');
     expect(kind(log({ method: 'onerror', level: 'error' }))).toBe('error');
     expect(kind(log({ method: 'unhandledrejection', level: 'error' }))).toBe('error');
     expect(kind(log({ method: 'resource', level: 'error' }))).toBe('error');
-    expect(kind(log({ method: 'fetch' }))).toBe('network');
-    expect(kind({ ...log({ method: 'request' }), network: { url: '/x', status: 503 } })).toBe('network');
-    expect(kind(log({ method: 'vitals' }))).toBe('performance');
-    expect(kind('just text')).toBe('plain');
     expect(kind(JSON.stringify(log({ method: 'onerror' })))).toBe('error');
+    expect(kind(NET)).toBe('network');
+    expect(kind(PERF)).toBe('performance');
+    expect(kind('just text')).toBe('plain');
+    expect(kind({ ...NET, v: 2 })).toBe('plain');
+  });
+
+  it('network and performance entries: their own line, level and session', () => {
+    const b = createLogBuffer();
+    const [net, perf] = b.push([msg(NET), msg(PERF)], 'live');
+    expect(net).toMatchObject({ level: 'error', session: 'tab-net', text: 'GET 503 https://api.example/cart 120ms 20B' });
+    expect(perf).toMatchObject({ level: 'info', text: 'LCP 1234.5ms needs-improvement element=img#hero' });
+    expect(b.sessions()[0]).toMatchObject({ session: 'tab-net', entries: 2, counts: { error: 1, info: 1 } });
   });
 
   it('notifies listeners of each new entry', () => {
