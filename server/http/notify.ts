@@ -94,7 +94,7 @@ function consumeSource(ctx: ServerContext, source: string, points: number): Prom
 }
 
 /** The `filename` log lines of accepted messages, in order. */
-async function logMessages(ctx: ServerContext, accepted: readonly NotifyRequest[]): Promise<void> {
+async function logMessages(ctx: ServerContext, accepted: ReadonlyArray<AcceptedMessage>): Promise<void> {
   for (const n of accepted) {
     if (n.filename === undefined) continue;
     await ctx.messageLog.append(n.source, n.filename, {
@@ -107,15 +107,27 @@ async function logMessages(ctx: ServerContext, accepted: readonly NotifyRequest[
   }
 }
 
+/** A checked message on its way out; `data` is any JSON value for the xin_common_chat channel's unsigned sources. */
+export type AcceptedMessage = Omit<NotifyRequest, 'data'> & { data: unknown };
+
+/**
+ * The way out of one checked message, for /api/notify and the xin_common_chat channel
+ * (server/legacy/legacy-channel.ts): the source's rate, the room history and the broadcast,
+ * then its log line.
+ */
+export async function publishAccepted(ctx: ServerContext, n: AcceptedMessage): Promise<void> {
+  await consumeSource(ctx, n.source, 1);
+  await ctx.relay.publish(n.source, n.rooms, n.data);
+  await logMessages(ctx, [n]);
+}
+
 /** POST /api/notify: one signed push. Resolves once it is accepted (history, adapter, log). */
 export async function acceptNotify(ctx: ServerContext, body: unknown, meta: NotifyMeta): Promise<void> {
   await ctx.security.rates.consume('ip', meta.ip, ctx.config.rateLimits.perIp);
   const n = await parseNotify(ctx, body, meta.origin);
-  await consumeSource(ctx, n.source, 1);
   // Answer only once the message is accepted: in the room history, handed to the adapter
   // and, when asked for, written to its log.
-  await ctx.relay.publish(n.source, n.rooms, n.data);
-  await logMessages(ctx, [n]);
+  await publishAccepted(ctx, n);
 }
 
 /** One message's answer in a batch. */

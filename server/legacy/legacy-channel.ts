@@ -5,6 +5,7 @@ import { ImError, parseLogFilename } from '../../packages/protocol';
 import { legacyNotifySign, signsEqual } from '../../packages/signing';
 import type { ServerContext } from '../context';
 import { roomList } from '../context';
+import { publishAccepted } from '../http/notify';
 import { signingModeFor } from '../security/security-config';
 
 /** The original's pub/sub channel: back ends PUBLISHed `{source, room_id, data, sign, filename}` to it. */
@@ -236,25 +237,11 @@ export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): Leg
       return 'duplicate';
     }
     try {
-      const perSource = config.sources[source]?.maxMessagesPerSecond ?? config.rateLimits.perSource;
-      await ctx.security.rates.consume('source', source, perSource);
+      // The same way out as POST /api/notify: rate, history + broadcast, log line.
+      await publishAccepted(ctx, { source, rooms, data, filename });
     } catch (err) {
-      return refused('rate-limited', (err as Error).message, source);
-    }
-    try {
-      // The same two steps as POST /api/notify: room history + broadcast, then the log line.
-      await ctx.relay.publish(source, rooms, data);
-      if (filename !== undefined) {
-        await ctx.messageLog.append(source, filename, {
-          ts: new Date(ctx.now()).toISOString(),
-          instance: ctx.instanceId,
-          source,
-          room_id: rooms.join(','),
-          data,
-        });
-      }
-    } catch (err) {
-      return refused('publish-failed', (err as Error).message, source);
+      const rateLimited = err instanceof ImError && err.code === 'RATE_LIMITED';
+      return refused(rateLimited ? 'rate-limited' : 'publish-failed', (err as Error).message, source);
     }
     outcomes.inc({ outcome: 'delivered' });
     return 'delivered';
