@@ -69,6 +69,11 @@ export class RawSocket {
     }
   }
 
+  /** Packets received and not taken with next() yet. */
+  get received(): readonly string[] {
+    return this.queue;
+  }
+
   /** Stops reading the TCP connection (a stalled reader): what the server sends piles up. */
   pause(): void {
     (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
