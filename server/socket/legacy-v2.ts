@@ -1,5 +1,5 @@
 import type { ExtendedError, Socket } from 'socket.io';
-import { ImError } from '../../packages/protocol';
+import type { ErrorPayload } from '../../packages/protocol';
 
 /**
  * Socket.IO 2 clients (socket.io-client 2.x, Engine.IO protocol 3): the pages that still load the
@@ -44,9 +44,8 @@ export function createLegacyRefusals(): LegacyRefusals {
         middleware(socket, (err) => {
           if (err && isLegacyClient(socket)) {
             // toConnectError (auth.ts) puts the ImError's {code, message} in `data`.
-            const data = (err as { data?: unknown }).data;
-            const message = data instanceof Object && typeof (data as ImError).message === 'string' ? (data as ImError).message : err.message;
-            refused.set(socket, message);
+            const data = (err as { data?: Partial<ErrorPayload> }).data;
+            refused.set(socket, typeof data?.message === 'string' ? data.message : err.message);
             next();
           } else next(err);
         });
