@@ -67,7 +67,13 @@ export function compileQuery(input: QueryInput, buffer: LogBuffer, opts: { now: 
   let pattern: RegExp | undefined;
   try {
     // Bare text is a case-insensitive substring, `/re/flags` a regular expression (as in tail's filter bar).
-    pattern = compileText(input.text ?? '');
+    const text = input.text ?? '';
+    const slashed = /^\/(.*)\/([a-z]*)$/s.exec(text);
+    // `/api/missing` is a path, not an expression with flags "missing": search it as text.
+    if (slashed && /[^dgimsuvy]/.test(slashed[2]!)) {
+      pattern = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      notes.push(`${JSON.stringify(text)} is searched as text ("${slashed[2]}" are not regular expression flags)`);
+    } else pattern = compileText(text);
   } catch (err) {
     // V8 repeats a slashed expression in its reason ("/(/: /(/: Unterminated group"): say it once.
     const text = input.text ?? '';

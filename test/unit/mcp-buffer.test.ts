@@ -96,6 +96,9 @@ describe('mcp query', () => {
     expect(ids({ level: 'warn' })).toEqual([2, 3]);
     expect(ids({ text: 'TIMEOUT' })).toEqual([2]);
     expect(ids({ text: '/type(error)?:/i' })).toEqual([3]);
+    // Real flags make an expression; a URL path such as /api/missing is searched as text.
+    expect(ids({ text: '/after 3/s' })).toEqual([2]);
+    expect(compileQuery({ text: '/api/missing' }, b, { now: 0 }).notes[0]).toMatch(/searched as text/);
     expect(ids({ kind: 'error' })).toEqual([3]);
     expect(ids({ kind: ['plain', 'console'] })).toEqual([1, 2, 4]);
     // A plain message's time is when it arrived (now), a log entry's the producer's ts.
