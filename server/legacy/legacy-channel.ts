@@ -144,6 +144,24 @@ export interface LegacyChannel {
 
 /** Channel messages one instance holds while earlier ones are being published. */
 const MAX_QUEUED = 10_000;
+/** The leader's lease, renewed every RENEW_MS; a leader that stops renewing is replaced after LEASE_MS. */
+const LEASE_MS = 5000;
+const RENEW_MS = 1000;
+/**
+ * How long the other instances wait before claiming a message themselves: long enough for a
+ * live leader to have claimed it, well inside CLAIM_WINDOW_MS so its claim is still there.
+ */
+export const FALLBACK_MS = 2000;
+const LEASE_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0
+`;
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 /** Warnings per minute about refused messages; the rest go to debug (a flood must not flood the log). */
 const WARNINGS_PER_MINUTE = 20;
@@ -154,9 +172,11 @@ const WARNINGS_PER_MINUTE = 20;
  * Every instance subscribes and checks each message; one instance, the one whose
  * `SET <prefix>:legacy-chat:claim:<sha256 of the raw text> NX PX 10000` succeeds, hands it to
  * the relay, which writes room history once and broadcasts through the adapter to the
- * clients of every instance, and writes its `filename` log once. Each instance handles the
- * channel in order; two messages claimed by two instances can still reach clients in either
- * order (SDK clients see them in history order). (Delivering on every
+ * clients of every instance, and writes its `filename` log once. One instance holds a lease
+ * (`<prefix>:legacy-chat:leader`) and claims at once, in channel order; the others claim
+ * only after FALLBACK_MS, so while the leader lives it delivers everything, in order, and
+ * when it dies the message still goes out once (order is then not promised until a new
+ * leader holds the lease). (Delivering on every
  * instance to its own clients, as the original did, would hand out copies without a history
  * position, and the SDK, filling the gap it then sees, would show them twice.)
  */
@@ -221,10 +241,9 @@ export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): Leg
     return reason;
   }
 
-  async function handle(raw: string): Promise<'delivered' | 'duplicate' | LegacyDropReason> {
-    const checked = checkLegacyMessage(ctx, raw);
-    if (!checked.ok) return refused(checked.reason, checked.detail, checked.source);
-    const { source, rooms, data, filename } = checked.message;
+  /** Claims a checked message and, when this instance won, publishes it. */
+  async function claimAndPublish(raw: string, message: LegacyChannelMessage, late: boolean): Promise<'delivered' | 'duplicate' | LegacyDropReason> {
+    const { source } = message;
     let claimed: boolean;
     try {
       const hash = createHash('sha256').update(raw).digest('hex');
@@ -236,9 +255,10 @@ export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): Leg
       outcomes.inc({ outcome: 'duplicate' });
       return 'duplicate';
     }
+    if (late) logger.warn({ channel: LEGACY_CHANNEL, source }, 'legacy channel: took over a message no leader claimed (leader gone?)');
     try {
       // The same way out as POST /api/notify: rate, history + broadcast, log line.
-      await publishAccepted(ctx, { source, rooms, data, filename });
+      await publishAccepted(ctx, message);
     } catch (err) {
       const rateLimited = err instanceof ImError && err.code === 'RATE_LIMITED';
       return refused(rateLimited ? 'rate-limited' : 'publish-failed', (err as Error).message, source);
@@ -247,27 +267,68 @@ export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): Leg
     return 'delivered';
   }
 
-  // One message at a time, in channel order: what this instance claims it publishes in the
-  // order the back end sent it. Bounded: past MAX_QUEUED the newest are dropped and counted.
+  // The leader claims at once and publishes one message at a time, in channel order, so a
+  // back end's sequence keeps its order. The others wait FALLBACK_MS and then claim too: if
+  // the leader is alive its claim is there (a duplicate, dropped); if it is gone, the message
+  // still goes out once. Both are bounded: past MAX_QUEUED messages are dropped and counted.
   let chain: Promise<unknown> = Promise.resolve();
   let queued = 0;
+  const fallbacks = new Set<NodeJS.Timeout>();
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => {});
+    return p;
+  }
+
+  async function handle(raw: string): Promise<'delivered' | 'duplicate' | LegacyDropReason> {
+    const checked = checkLegacyMessage(ctx, raw);
+    if (!checked.ok) return refused(checked.reason, checked.detail, checked.source);
+    if (queued >= MAX_QUEUED) return refused('overloaded', `more than ${MAX_QUEUED} channel messages waiting on this instance`, checked.message.source);
+    queued++;
+    const done = () => queued--;
+    if (leader) {
+      const p = chain.then(() => claimAndPublish(raw, checked.message, false));
+      chain = p.catch(() => {});
+      return track(p.finally(done));
+    }
+    return track(
+      new Promise<'delivered' | 'duplicate' | LegacyDropReason>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          fallbacks.delete(timer);
+          if (closed) return resolve('duplicate');
+          claimAndPublish(raw, checked.message, true).then(resolve, reject);
+        }, FALLBACK_MS);
+        fallbacks.add(timer);
+      }).finally(done),
+    );
+  }
+
   subscriber.on('message', (channel: string, raw: string) => {
     if (channel !== LEGACY_CHANNEL || closed) return;
-    if (queued >= MAX_QUEUED) {
-      refused('overloaded', `more than ${MAX_QUEUED} channel messages waiting on this instance`);
-      return;
-    }
-    queued++;
-    const p = chain
-      .then(() => handle(raw))
-      .catch((err: unknown) => logger.error({ err, channel }, 'legacy channel: message handling failed'))
-      .finally(() => {
-        queued--;
-        pending.delete(p);
-      });
-    chain = p;
-    pending.add(p);
+    handle(raw).catch((err: unknown) => logger.error({ err, channel }, 'legacy channel: message handling failed'));
   });
+
+  // The lease: taken when free, renewed while held, given up on close.
+  let leader = false;
+  const leaseKey = `${config.adapter.prefix}:legacy-chat:leader`;
+  async function renewLease(): Promise<void> {
+    try {
+      const res = await command.eval(LEASE_SCRIPT, 1, leaseKey, ctx.instanceId, LEASE_MS);
+      const now = res === 1;
+      if (now !== leader) logger.info({ channel: LEGACY_CHANNEL, leader: now }, now ? 'legacy channel: this instance now leads (claims first, in order)' : 'legacy channel: no longer the leader');
+      leader = now && !closed;
+    } catch {
+      // Redis away: claims fail too; the next tick tries again.
+      leader = false;
+    }
+    leaderGauge.set(leader ? 1 : 0);
+  }
+  const leaderGauge = new Gauge({ name: 'im_legacy_channel_leader', help: `1 while this instance leads the ${LEGACY_CHANNEL} claims`, registers, aggregator: 'sum' });
+  leaderGauge.set(0);
+  void renewLease();
+  const leaseTimer = setInterval(() => void renewLease(), RENEW_MS);
+  leaseTimer.unref();
 
   return {
     subscribed: () => subscribedOnce,
@@ -275,8 +336,14 @@ export function startLegacyChannel({ ctx, registry }: LegacyChannelOptions): Leg
     async close() {
       closed = true;
       up.set(0);
+      clearInterval(leaseTimer);
       subscriber.disconnect();
+      for (const t of fallbacks) clearTimeout(t);
+      fallbacks.clear();
       await Promise.allSettled([...pending]);
+      // Hand the lead over at once rather than after LEASE_MS.
+      if (leader) await command.eval(RELEASE_SCRIPT, 1, leaseKey, ctx.instanceId).catch(() => {});
+      leader = false;
     },
   };
 }

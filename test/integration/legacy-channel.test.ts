@@ -15,6 +15,7 @@ import type { TestServer } from '../helpers/start-server';
 import { once, until } from '../helpers/wait-for';
 
 const hasRedis = await requireRedis();
+let servers: TestServer[] = [];
 const DEMO_KEY = DEMO_SOURCES.demo.signKey;
 const OPEN_KEY = 'open-source-key-0123';
 
@@ -25,6 +26,13 @@ async function metric(server: TestServer, line: string): Promise<number> {
   return hit ? Number(hit.slice(line.length + 1)) : 0;
 }
 
+/** The servers that hold the claim lease right now. */
+async function leaders(): Promise<TestServer[]> {
+  const out: TestServer[] = [];
+  for (const s of servers) if ((await metric(s, 'im_legacy_channel_leader')) === 1) out.push(s);
+  return out;
+}
+
 const outcome = (o: string) => `im_legacy_channel_messages_total{outcome="${o}"}`;
 
 describe.skipIf(!hasRedis)(`Redis channel ${LEGACY_CHANNEL} (legacyRedisChannel)`, () => {
@@ -32,7 +40,6 @@ describe.skipIf(!hasRedis)(`Redis channel ${LEGACY_CHANNEL} (legacyRedisChannel)
   // Rooms no other run of this file uses: every run's servers read the same channel.
   const room = `legacy-${randomUUID().slice(0, 8)}`;
   const sysLogPath = path.join(mkdtempSync(path.join(tmpdir(), 'im-sysinfo-')), 'sys.log');
-  let servers: TestServer[] = [];
   let redis: Redis;
   const clients: TestSocket[] = [];
   /** Every newMsg each client got, in order. */
@@ -48,6 +55,7 @@ describe.skipIf(!hasRedis)(`Redis channel ${LEGACY_CHANNEL} (legacyRedisChannel)
       },
     });
     for (const s of servers) await until(async () => (await metric(s, 'im_legacy_channel_subscribed')) === 1, 15_000, 'subscribed');
+    await until(async () => (await leaders()).length === 1, 15_000, 'one leader');
     for (const s of servers) {
       const c = await connectClient(s.url, { roomIds: `${room},${room}-b` });
       const list: Message[] = [];
@@ -96,10 +104,12 @@ describe.skipIf(!hasRedis)(`Redis channel ${LEGACY_CHANNEL} (legacyRedisChannel)
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ source: 'demo', room_id: room, data: 'hello from php' });
 
-    const delivered = (await metric(servers[0]!, outcome('delivered'))) + (await metric(servers[1]!, outcome('delivered')));
-    const duplicate = (await metric(servers[0]!, outcome('duplicate'))) + (await metric(servers[1]!, outcome('duplicate')));
-    expect(delivered).toBe(1);
-    expect(duplicate).toBe(1);
+    // The leader delivered it; the other instance claimed it after its fallback delay and found the leader's claim.
+    const sum = async (o: string) => (await metric(servers[0]!, outcome(o))) + (await metric(servers[1]!, outcome(o)));
+    await until(async () => (await sum('duplicate')) === 1, 10_000, 'the follower to find the claim');
+    expect(await sum('delivered')).toBe(1);
+    const [leader] = await leaders();
+    expect(await metric(leader!, outcome('delivered'))).toBe(1);
   });
 
   it('signs a numeric room_id as its text and sends to several rooms, one newMsg per room', async () => {
@@ -173,5 +183,29 @@ describe.skipIf(!hasRedis)(`Redis channel ${LEGACY_CHANNEL} (legacyRedisChannel)
     for (const [i, g] of got.entries()) {
       expect(g.slice(before[i]!).map((m) => m.data).sort()).toEqual(['a different text', 'same text twice', 'sentinel']);
     }
+  });
+  it("keeps a back end's sequence in order on every client (the leader claims and publishes one at a time)", async () => {
+    const before = got.map((g) => g.length);
+    const texts = Array.from({ length: 30 }, (_, i) => `seq-${i}`);
+    for (const t of texts) await redis.publish(LEGACY_CHANNEL, signed(t));
+    await until(() => got.every((g, i) => g.length >= before[i]! + texts.length), 15_000, 'the sequence');
+    for (const [i, g] of got.entries()) expect(g.slice(before[i]!).map((m) => m.data)).toEqual(texts);
+  });
+
+  it('still delivers once when the leader is gone (the other instance takes over)', async () => {
+    const [leader] = await leaders();
+    const survivorIndex = servers[0] === leader ? 1 : 0;
+    const survivor = servers[survivorIndex]!;
+    await leader!.close();
+    servers = servers.filter((s) => s !== leader);
+    const before = got[survivorIndex]!.length;
+    await redis.publish(LEGACY_CHANNEL, signed('after the leader left'));
+    await until(() => got[survivorIndex]!.length >= before + 1, 15_000, 'the survivor to deliver');
+    // A sentinel after it: nothing more than the one copy came.
+    await until(async () => (await leaders()).length === 1, 15_000, 'a new leader');
+    await redis.publish(LEGACY_CHANNEL, signed('sentinel after failover'));
+    await until(() => got[survivorIndex]!.length >= before + 2, 15_000, 'the sentinel');
+    expect(got[survivorIndex]!.slice(before).map((m) => m.data)).toEqual(['after the leader left', 'sentinel after failover']);
+    expect(await metric(survivor, 'im_legacy_channel_leader')).toBe(1);
   });
 });
