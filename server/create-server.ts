@@ -35,7 +35,7 @@ import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
 import { coalesceWrites, tcpOf, type Transport } from './socket/coalesce-writes';
 import { createOutputBudget } from './socket/output-budget';
-import { createSlowConsumers } from './socket/slow-consumers';
+import { createSlowConsumers, type SlowConsumers } from './socket/slow-consumers';
 import { registerHandlers } from './socket/handlers';
 import { createLegacyRefusals } from './socket/legacy-v2';
 
@@ -69,6 +69,8 @@ export interface ImRelayServer {
   metrics: ServerMetrics;
   /** Online users, join/leave signals, browser info and page views. */
   presence: Presence;
+  /** Connections cut by an output budget, and the SLOW_CONSUMER notices waiting for them. */
+  slowConsumers: SlowConsumers;
   /** Starts listening (once Redis answers, per adapter.onStartup); resolves with the bound port (pass 0 for a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /** HTTP requests being handled right now. */
@@ -255,6 +257,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     cluster,
     metrics,
     presence,
+    slowConsumers,
     get inflightRequests() {
       return inflight.count;
     },
