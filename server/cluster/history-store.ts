@@ -127,36 +127,58 @@ export function createMemoryHistoryStore(opts: {
     if (n > 0) opts.onEvict?.('history_bytes', n, key);
   }
 
-  return {
-    async append(key, message) {
-      let log = rooms.get(key);
-      if (log) {
-        rooms.delete(key); // re-insert: Map order is least recently written first
-      } else {
-        log = { epoch: newRoomEpoch(), next: 1, messages: [], sizes: [], bytes: 0 };
-        if (rooms.size >= maxRooms) {
-          const [oldKey, oldLog] = rooms.entries().next().value as [string, RoomLog];
-          totalBytes -= oldLog.bytes;
-          rooms.delete(oldKey);
-          evictions++;
-        }
+  /** Stores one message; `settle` false leaves the trimming to the caller (appendMany, once per room). */
+  function put(key: string, message: Message, settle: boolean): { stored: Message; log: RoomLog } {
+    let log = rooms.get(key);
+    if (log) {
+      rooms.delete(key); // re-insert: Map order is least recently written first
+    } else {
+      log = { epoch: newRoomEpoch(), next: 1, messages: [], sizes: [], bytes: 0 };
+      if (rooms.size >= maxRooms) {
+        const [oldKey, oldLog] = rooms.entries().next().value as [string, RoomLog];
+        totalBytes -= oldLog.bytes;
+        rooms.delete(oldKey);
+        evictions++;
       }
-      rooms.set(key, log);
-      const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
-      if (opts.size > 0) {
-        const bytes = messageBytes(stored);
-        log.messages.push(stored);
-        log.sizes.push(bytes);
-        log.bytes += bytes;
-        totalBytes += bytes;
+    }
+    rooms.set(key, log);
+    const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
+    if (opts.size > 0) {
+      const bytes = messageBytes(stored);
+      log.messages.push(stored);
+      log.sizes.push(bytes);
+      log.bytes += bytes;
+      totalBytes += bytes;
+      if (settle) {
         trim(log);
         enforceBytes(key, log);
       }
-      return stored;
+    }
+    return { stored, log };
+  }
+
+  return {
+    async append(key, message) {
+      return put(key, message, true).stored;
     },
-    // In process there is no round trip to save: append's body runs synchronously per item.
-    appendMany(items) {
-      return Promise.all(items.map((i) => this.append(i.roomKey, i.message)));
+    // In process there is no round trip to save, but the trimming of a room (array splices)
+    // runs once per batch instead of once per message; the rooms end as append would leave them.
+    async appendMany(items) {
+      const touched = new Map<string, RoomLog>();
+      const out = items.map(({ roomKey, message }) => {
+        const { stored, log } = put(roomKey, message, false);
+        touched.set(roomKey, log);
+        return stored;
+      });
+      if (opts.size > 0) {
+        for (const [key, log] of touched) {
+          // A room written early in the batch may have been evicted by the room cap since.
+          if (rooms.get(key) !== log) continue;
+          trim(log);
+          enforceBytes(key, log);
+        }
+      }
+      return out;
     },
     async read(key, request, cap) {
       const log = rooms.get(key);

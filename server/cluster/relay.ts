@@ -40,6 +40,8 @@ export interface RelayCluster {
   /** False while Redis is unreachable: messages then stay on this instance (or are refused). */
   canPublish(): boolean;
   whenDown: 'local' | 'reject';
+  /** `memory`: one instance, no other process can hear a broadcast (setup-cluster.ts ClusterKind). */
+  kind?: string;
 }
 
 export interface RelayOptions {
@@ -116,6 +118,10 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
         if (cluster.whenDown === 'reject') throw err;
       }
     }
+    // With nobody else to hear it (one instance, or Redis down), a room without local members
+    // needs no broadcast: Socket.IO would encode the packet before finding no one to send it to.
+    const localOnly = !stored || cluster?.kind === 'memory';
+    const localRooms = io.of('/').adapter.rooms;
     const sent = new Map<string, number>();
     const out: Message[][] = [];
     let at = 0;
@@ -124,7 +130,7 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
       for (let r = 0; r < rooms.length; r++, at++) {
         const { roomKey: key, message: plain } = entries[at]!;
         const message = stored ? stored[at]! : plain;
-        (stored ? io : io.local).to(key).emit('newMsg', message);
+        if (!localOnly || localRooms.has(key)) (stored ? io : io.local).to(key).emit('newMsg', message);
         sent.set(source, (sent.get(source) ?? 0) + 1);
         messages.push(message);
       }
