@@ -237,7 +237,8 @@ export async function acceptBatch(ctx: ServerContext, rawBody: unknown, meta: No
   await ctx.relay.publishMany(items);
   await logMessages(ctx, accepted);
   const ok: BatchResult = { code: 1, msg: LEGACY_MESSAGES.notifyOk };
-  const out = results.map((r) => r ?? ok);
+  // Array.from, not map: `results` has holes where messages were accepted.
+  const out = Array.from(results, (r) => r ?? ok);
   const refused = list.length - accepted.length;
   return {
     code: 1,
