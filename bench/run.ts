@@ -2,6 +2,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT, type PartContext, type PartOutput } from './lib/part';
 import { machineInfo, PART_NAMES, readResults, renderTextTable, writeResults, type PartName, type PartResult } from './lib/report';
+import { abusePart } from './parts/abuse';
 import { browserPart } from './parts/browser';
 import { fanoutPart } from './parts/fanout';
 import { latencyPart } from './parts/latency';
@@ -21,6 +22,7 @@ const PARTS: Record<PartName, (ctx: PartContext) => Promise<PartOutput>> = {
   memory: memoryPart,
   browser: browserPart,
   viewer: viewerPart,
+  abuse: abusePart,
 };
 
 /** Per-part time limits (about twice what each takes on two idle cores)... */
@@ -30,6 +32,7 @@ const PART_LIMIT_MS: Record<PartName, number> = {
   memory: 120_000,
   browser: 90_000,
   viewer: 60_000,
+  abuse: 240_000,
 };
 /** ...within one budget for the whole run, so that it always ends in under ten minutes. */
 const RUN_BUDGET_MS = 570_000;

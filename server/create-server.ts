@@ -34,6 +34,7 @@ import { createSecurityServices } from './security/services';
 import { guardSocket, trackConnection } from './security/socket-guard';
 import { handshakeMiddleware } from './socket/auth';
 import { coalesceWrites, tcpOf, type Transport } from './socket/coalesce-writes';
+import { createAnswerAdmission } from './socket/answer-admission';
 import { createOutputBudget } from './socket/output-budget';
 import { createSlowConsumers, type SlowConsumers } from './socket/slow-consumers';
 import { registerHandlers } from './socket/handlers';
@@ -121,7 +122,18 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   coalesceWrites(io, { afterFlush: (clients) => outputBudget.check(clients) });
 
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
-  const relay = createRelay(io, cluster.historyStore, now, { metrics, cluster, maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes });
+  // History answers wait their turn while the output queued to all connections is at its budget.
+  const answers = createAnswerAdmission({
+    budget: config.limits.maxQueuedBytes,
+    queued: () => outputBudget.counted,
+    onRefuse: () => metrics.boundHits.inc({ bound: 'history_answers_deferred', source: '' }),
+  });
+  const relay = createRelay(io, cluster.historyStore, now, {
+    metrics,
+    cluster,
+    maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes,
+    admitAnswer: answers.admit,
+  });
   const messageLog = cluster.messageLog;
   const security = createSecurityServices({
     config,

@@ -45,9 +45,30 @@ const server = createServer({ config });
 // listen() waits for the cluster set-up (Redis) to be ready.
 const port = await server.listen(0, '127.0.0.1');
 
+// Peak memory over a window (the abuse part): sampled every 20 ms, so a burst that is freed
+// again before the next settled reading still shows.
+let peak = { rss: 0, heapUsed: 0 };
+let sampler: NodeJS.Timeout | undefined;
+const sample = () => {
+  const m = process.memoryUsage();
+  peak = { rss: Math.max(peak.rss, m.rss), heapUsed: Math.max(peak.heapUsed, m.heapUsed) };
+};
+
 serveCommands(
   {
     mem: () => settledMemory(),
+    peakStart: () => {
+      peak = { rss: 0, heapUsed: 0 };
+      sample();
+      clearInterval(sampler);
+      sampler = setInterval(sample, 20);
+    },
+    peakStop: () => {
+      clearInterval(sampler);
+      sample();
+      return peak;
+    },
+    metrics: () => server.metrics.registry.metrics(),
     cpu: () => process.cpuUsage(),
     stats: () => ({ connections: server.io.engine.clientsCount }),
   },

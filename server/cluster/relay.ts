@@ -49,6 +49,12 @@ export interface RelayOptions {
   cluster?: RelayCluster;
   /** Most bytes (JSON) of messages in one history answer; past it the answer carries `next`. */
   maxHistoryAnswerBytes?: number;
+  /**
+   * Asked before a history answer of `bytes` is sent: false refuses it as RATE_LIMITED (the
+   * SDK and the viewers retry), so many answers at once cannot pile up in memory
+   * (server/socket/answer-admission.ts).
+   */
+  admitAnswer?: (bytes: number) => boolean;
 }
 
 /** Default cap of one history answer: a reader asking many cannot make the server hold much. */
@@ -59,12 +65,18 @@ export const DEFAULT_HISTORY_ANSWER_BYTES = 1024 * 1024;
  * on). Returns how many messages fit.
  */
 export function fitHistoryBytes(messages: readonly Message[], maxBytes: number): number {
+  return fitHistory(messages, maxBytes).count;
+}
+
+/** fitHistoryBytes, with the bytes of the messages that fit. */
+export function fitHistory(messages: readonly Message[], maxBytes: number): { count: number; bytes: number } {
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
-    bytes += Buffer.byteLength(JSON.stringify(messages[i]) ?? '') + 1;
-    if (bytes > maxBytes) return Math.max(1, i);
+    const one = Buffer.byteLength(JSON.stringify(messages[i]) ?? '') + 1;
+    if (bytes + one > maxBytes && i > 0) return { count: i, bytes };
+    bytes += one;
   }
-  return messages.length;
+  return { count: messages.length, bytes };
 }
 
 function isUnavailable(err: unknown): boolean {
@@ -154,10 +166,14 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
       let messages = read.messages;
       let cut = forward && messages.length > limit;
       if (cut) messages = messages.slice(0, limit);
-      const fit = fitHistoryBytes(messages, maxAnswerBytes);
-      if (fit < messages.length) {
-        messages = messages.slice(0, fit);
+      const fit = fitHistory(messages, maxAnswerBytes);
+      if (fit.count < messages.length) {
+        messages = messages.slice(0, fit.count);
         cut = true;
+      }
+      if (opts.admitAnswer && !opts.admitAnswer(fit.bytes)) {
+        metrics?.historyRequests.inc({ outcome: 'deferred' });
+        throw new ImError('RATE_LIMITED', 'the server is sending much right now: retry this history read in a moment');
       }
       const last = messages[messages.length - 1];
       const result: HistoryResult = { room_id: request.room_id, epoch: read.epoch, messages, truncated: read.truncated };

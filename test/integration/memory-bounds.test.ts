@@ -216,3 +216,32 @@ describe('live monitor streams per source', () => {
     await until(async () => (await fetch(streamUrl('demo'), { signal: AbortSignal.timeout(5000) }).then((r) => { void r.body?.cancel(); return r.status; })) === 200, 10_000, 'a demo stream again');
   }, 60_000);
 });
+
+describe('history answers wait their turn while output is at its budget', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ limits: { maxQueuedBytes: 2 * 1024 * 1024, maxHistoryAnswerBytes: 1024 * 1024 } });
+  });
+  afterAll(() => server.close());
+
+  it('ten readers asking at once: some are told RATE_LIMITED, every one gets its page on retry, counted', async () => {
+    const data = 'a'.repeat(30_000);
+    for (let i = 0; i < 40; i++) expect((await postForm(server.url, signedNotify('big-room', `${i}-${data}`))).status).toBe(200);
+    const readers = await Promise.all(Array.from({ length: 10 }, (_, i) => connectClient(server.url, { userid: `r${i}`, roomIds: 'big-room' })));
+    const first = await Promise.all(readers.map((r) => emitAck<HistoryResult>(r, 'history', { room_id: 'big-room' })));
+    const refused = first.filter((a) => !a.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toEqual({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: 'the server is sending much right now: retry this history read in a moment' },
+    });
+    expect(first.filter((a) => a.ok).length).toBeGreaterThan(0);
+    // Each refused reader retries, as the SDK does, until its page comes.
+    for (const [i, r] of readers.entries()) {
+      if (first[i]!.ok) continue;
+      await until(async () => (await emitAck<HistoryResult>(r, 'history', { room_id: 'big-room' })).ok, 20_000, `reader ${i}'s page`);
+    }
+    expect(await boundHits(server, 'history_answers_deferred')).toBeGreaterThanOrEqual(refused.length);
+    for (const r of readers) r.close();
+  }, 60_000);
+});
