@@ -3,7 +3,7 @@
  * the signed connect URL for `createClient` and signed `/api/notify` bodies. Never ship a sign
  * key to a browser; pages get their connect URL (with its sign) from their back end.
  */
-import { signRequest } from '../signing';
+import { newNonce, signRequest, STRONG_SIGN_TYPE, strongBatchSign, unixSeconds } from '../signing';
 import { createClient, type ClientOptions, type ImClient } from './client';
 
 export type SignScheme = 'legacy' | 'strong';
@@ -119,4 +119,60 @@ export async function notify(
     body: new URLSearchParams(signedNotifyBody(p)).toString(),
   });
   return { status: res.status, body: (await res.json()) as { code: number; msg: string; data: unknown; error?: string } };
+}
+
+/** One message of `notifyBatch`. */
+export interface BatchMessage {
+  rooms: string | readonly string[];
+  /** Sent and signed exactly as given. */
+  data: string;
+  filename?: string;
+}
+
+export interface NotifyBatchParams {
+  source: string;
+  signKey: string;
+  messages: readonly BatchMessage[];
+  /**
+   * `legacy` (default) or `strong`: each message signed as for /api/notify. `batch`: one strong
+   * sign (HMAC-SHA256, ts, nonce) over the whole batch (packages/signing strongBatchCanonical).
+   */
+  scheme?: SignScheme | 'batch';
+}
+
+export interface NotifyBatchAnswer {
+  code: number;
+  msg: string;
+  data: unknown;
+  error?: string;
+  accepted?: number;
+  refused?: number;
+  /** One per message, in order: `{code: 1, msg}` accepted, `{code: 0, msg, error}` refused. */
+  results?: Array<{ code: number; msg: string; error?: string }>;
+}
+
+/** The JSON body of a `POST /api/notify/batch`. */
+export function signedBatchBody(p: NotifyBatchParams): Record<string, unknown> {
+  if (p.scheme === 'batch') {
+    const messages = p.messages.map((m) => ({ room_id: roomList(m.rooms), data: m.data, ...(m.filename ? { filename: m.filename } : {}) }));
+    const ts = String(unixSeconds());
+    const nonce = newNonce();
+    const sign = strongBatchSign(p.signKey, { source: p.source, messages: messages.map((m) => ({ roomId: m.room_id, data: m.data })), ts, nonce });
+    return { source: p.source, sign_type: STRONG_SIGN_TYPE, ts, nonce, sign, messages };
+  }
+  const scheme = p.scheme ?? 'legacy';
+  return { messages: p.messages.map((m) => signedNotifyBody({ source: p.source, signKey: p.signKey, scheme, ...m })) };
+}
+
+/**
+ * POSTs many messages in one request (at most the server's `limits.maxBatchMessages`, 500 by
+ * default); resolves with its answer: `results` says, per message in order, whether it was accepted.
+ */
+export async function notifyBatch(url: string, p: NotifyBatchParams): Promise<{ status: number; body: NotifyBatchAnswer }> {
+  const res = await fetch(new URL('/api/notify/batch', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(signedBatchBody(p)),
+  });
+  return { status: res.status, body: (await res.json()) as NotifyBatchAnswer };
 }

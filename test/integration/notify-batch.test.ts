@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notifyBatch } from '../../packages/client/node';
 import { legacyNotifySign, signRequest, strongBatchSign } from '../../packages/signing';
 import { createMemoryHistoryStore } from '../../server/cluster/history-store';
 import { DEMO_SOURCES } from '../../server/config';
@@ -130,6 +131,27 @@ describe('POST /api/notify/batch', () => {
     const partly = await postBatch(server.url, wholeBatch([{ room_id: 'a b', data: 'x' }, { room_id: 'w1', data: 'third' }]));
     expect(partly.body.results!.map((r) => r.error ?? 'ok')).toEqual(['INVALID_ROOM', 'ok']);
     sub.close();
+  });
+});
+
+describe('notifyBatch (packages/client/node)', () => {
+  it('sends md5, strong and whole-batch signed batches', async () => {
+    const server = await startServer();
+    try {
+      const sub = await connectClient(server.url, { roomIds: 'n1,n2' });
+      const got = collectMessages(sub, 4);
+      for (const scheme of ['legacy', 'strong', 'batch'] as const) {
+        const messages = scheme === 'batch' ? [{ rooms: ['n1', 'n2'], data: 'batch' }] : [{ rooms: 'n1', data: scheme }];
+        const res = await notifyBatch(server.url, { source: 'demo', signKey: KEY, messages, scheme });
+        expect(res).toMatchObject({ status: 200, body: { code: 1, accepted: 1, results: [{ code: 1 }] } });
+      }
+      const wrong = await notifyBatch(server.url, { source: 'demo', signKey: 'not-the-key', messages: [{ rooms: 'n1', data: 'x' }] });
+      expect(wrong.body.results).toEqual([{ code: 0, msg: 'api notify sign verify failed!', error: 'BAD_SIGN' }]);
+      expect((await got).map((m) => `${m.room_id}:${m.data}`)).toEqual(['n1:legacy', 'n1:strong', 'n1:batch', 'n2:batch']);
+      sub.close();
+    } finally {
+      await server.close();
+    }
   });
 });
 
