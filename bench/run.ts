@@ -7,6 +7,7 @@ import { browserPart } from './parts/browser';
 import { fanoutPart } from './parts/fanout';
 import { latencyPart } from './parts/latency';
 import { memoryPart } from './parts/memory';
+import { pushPart } from './parts/push';
 import { viewerPart } from './parts/viewer';
 
 /**
@@ -22,6 +23,7 @@ const PARTS: Record<PartName, (ctx: PartContext) => Promise<PartOutput>> = {
   memory: memoryPart,
   browser: browserPart,
   viewer: viewerPart,
+  push: pushPart,
   abuse: abusePart,
 };
 
@@ -32,6 +34,7 @@ const PART_LIMIT_MS: Record<PartName, number> = {
   memory: 120_000,
   browser: 90_000,
   viewer: 60_000,
+  push: 300_000,
   abuse: 240_000,
 };
 /** ...within one budget for the whole run, so that it always ends in under ten minutes. */

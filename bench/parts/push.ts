@@ -1,0 +1,268 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { legacyNotifySign } from '../../packages/signing';
+import { DEMO_SOURCES } from '../../server/config';
+import type { HookRunResult } from '../load/hook-load';
+import { forkChild, type BenchChild } from '../lib/ipc';
+import { BENCH_DIR, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerInfo } from '../lib/part';
+import type { Table, TargetCheck } from '../lib/report';
+import { fmtInt, fmtRatio, median } from '../lib/stats';
+
+/**
+ * Everything that enters the service: signed `POST /api/notify` (ours against a bare Express
+ * route and a bare node `http` handler, both parsing, checking the md5 sign and emitting),
+ * `POST /api/notify/batch` with 100 messages, and hook ingestion (`postLogs` from 50 hook
+ * connections) against a bare Socket.IO relay of the same events; ours also on Redis, one and
+ * two instances. HTTP load comes from wrk (one thread, 8 connections), alternating servers.
+ */
+const run = promisify(execFile);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const KEY = DEMO_SOURCES.demo.signKey;
+const EMPTY = 'push-empty';
+const SUBS = 'push-subs';
+const SUBSCRIBERS = 100;
+const BATCH = 100;
+const HOOKS = 50;
+const HOOK_BATCH = 20;
+
+type Child = BenchChild<ServerInfo> & { base: string };
+
+/** Server CPU (user + system) of all instances, in µs. */
+async function cpuOf(servers: Child[]): Promise<number> {
+  const all = await Promise.all(servers.map((s) => s.call<{ user: number; system: number }>('cpu')));
+  return all.reduce((n, c) => n + c.user + c.system, 0);
+}
+
+function notifyBody(room: string, i: number): string {
+  const data = JSON.stringify({ n: i, factory_count: 47 });
+  return new URLSearchParams({ source: 'demo', room_id: room, data, sign: legacyNotifySign('demo', room, data, KEY) }).toString();
+}
+
+function batchBody(room: string): string {
+  const messages = Array.from({ length: BATCH }, (_, i) => {
+    const data = JSON.stringify({ n: i, factory_count: 47 });
+    return { source: 'demo', room_id: room, data, sign: legacyNotifySign('demo', room, data, KEY) };
+  });
+  return JSON.stringify({ messages });
+}
+
+function luaFor(dir: string, name: string, contentType: string, body: string): string {
+  const file = path.join(dir, `${name}.lua`);
+  writeFileSync(
+    file,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "${contentType}"\nwrk.body = ${JSON.stringify(body)}\n`,
+  );
+  return file;
+}
+
+interface WrkResult {
+  rps: number;
+  bad: number;
+  requests: number;
+}
+
+/** One wrk run per URL at once (two instances: both loaded together); the rates add up. */
+async function wrk(urls: string[], lua: string, seconds: number): Promise<WrkResult> {
+  const outs = await Promise.all(
+    urls.map((u) => run('wrk', ['-t1', '-c8', `-d${seconds}s`, '-s', lua, u], { timeout: (seconds + 30) * 1000 }).then((r) => r.stdout)),
+  );
+  let rps = 0;
+  let bad = 0;
+  let requests = 0;
+  for (const out of outs) {
+    rps += Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+    requests += Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+    bad += Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  }
+  return { rps, bad, requests };
+}
+
+async function startBare(stack: 'express' | 'http'): Promise<Child> {
+  const child = await forkChild<ServerInfo>(path.join(BENCH_DIR, 'servers/bare-notify.ts'), { env: { BENCH_NOTIFY_STACK: stack } });
+  return Object.assign(child, { base: `http://127.0.0.1:${child.info.port}` });
+}
+
+type Kind = 'ours' | 'ours-redis' | 'ours-redis-2' | 'express' | 'http';
+// BENCH_PUSH_KINDS=ours,http: only those (for trying a change out).
+const KINDS = (process.env.BENCH_PUSH_KINDS?.split(',') as Kind[] | undefined) ?? (['ours', 'express', 'http', 'ours-redis', 'ours-redis-2'] as Kind[]);
+const LABEL: Record<Kind, string> = {
+  ours: 'node-socket-im',
+  'ours-redis': 'node-socket-im, Redis, 1 instance',
+  'ours-redis-2': 'node-socket-im, Redis, 2 instances',
+  express: 'bare Express 5 route',
+  http: 'bare node http handler',
+};
+
+async function startKind(kind: Kind): Promise<Child[]> {
+  if (kind === 'express' || kind === 'http') return [await startBare(kind)];
+  const env = { BENCH_HOOK_RATE: '10000000' };
+  if (kind === 'ours') return [await startServer('ours', { env })];
+  const redis = { url: REDIS_URL, prefix: `bench-push-${randomUUID().slice(0, 8)}` };
+  const a = await startServer('ours', { redis, env });
+  if (kind === 'ours-redis') return [a];
+  try {
+    return [a, await startServer('ours', { redis, env })];
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+}
+
+export async function pushPart(ctx: PartContext): Promise<PartOutput> {
+  const seconds = ctx.quick ? 2 : 5;
+  const rounds = ctx.quick ? 1 : 3;
+  const hookMs = ctx.quick ? 2000 : 4000;
+  try {
+    await run('wrk', ['--version']).catch((e: { stdout?: string }) => {
+      if (!String(e.stdout ?? '').includes('wrk')) throw new Error('wrk not found');
+    });
+  } catch {
+    return { title: 'Push: notify, batch, hook ingestion', pending: 'wrk is not installed (apt-get install wrk)', tables: [], targets: [], notes: [] };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'im-bench-push-'));
+  const luaNotify: Record<string, string> = { [EMPTY]: luaFor(dir, 'notify-empty', 'application/x-www-form-urlencoded', notifyBody(EMPTY, 1)), [SUBS]: luaFor(dir, 'notify-subs', 'application/x-www-form-urlencoded', notifyBody(SUBS, 1)) };
+  const luaBatch: Record<string, string> = { [EMPTY]: luaFor(dir, 'batch-empty', 'application/json', batchBody(EMPTY)), [SUBS]: luaFor(dir, 'batch-subs', 'application/json', batchBody(SUBS)) };
+  const notify: Record<string, number[]> = {};
+  const notifyCpu: Record<string, number[]> = {};
+  const batch: Record<string, number[]> = {};
+  const hook: Record<string, number[]> = {};
+  let bad = 0;
+  const record = (m: Record<string, number[]>, key: string, v: number) => (m[key] ??= []).push(v);
+  const load = await startLoadGenerator();
+  let redisProblem: string | undefined;
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const kind of KINDS) {
+        if (kind.startsWith('ours-redis') && redisProblem) continue;
+        let servers: Child[];
+        try {
+          servers = await startKind(kind);
+        } catch (err) {
+          if (!kind.startsWith('ours-redis')) throw err;
+          redisProblem = (err as Error).message.split('\n')[0];
+          ctx.log(`push: Redis runs skipped: ${redisProblem}`);
+          continue;
+        }
+        try {
+          const urls = (p: string) => servers.map((s) => `${s.base}${p}`);
+          const ours = kind.startsWith('ours');
+          // Empty room first, then the same with 100 subscribers on the (last) instance.
+          for (const room of [EMPTY, SUBS]) {
+            if (room === SUBS) {
+              const c = await load.call<{ connected: number; firstError?: string }>('connect', { base: servers[servers.length - 1]!.base, count: SUBSCRIBERS, rooms: [SUBS] }, 90_000);
+              if (c.connected !== SUBSCRIBERS) throw new Error(`${kind}: ${c.connected}/${SUBSCRIBERS} subscribers connected (${c.firstError})`);
+            }
+            // A second of load first: the JIT warm, the pools grown.
+            if (room === EMPTY) await wrk(urls('/api/notify'), luaNotify[room]!, 1);
+            const cpu0 = await cpuOf(servers);
+            const n = await wrk(urls('/api/notify'), luaNotify[room]!, seconds);
+            const cpu = (await cpuOf(servers)) - cpu0;
+            bad += n.bad;
+            record(notify, `${kind}:${room}`, n.rps);
+            record(notifyCpu, `${kind}:${room}`, cpu / Math.max(1, n.requests));
+            ctx.log(`push round ${round} ${kind} notify ${room}: ${fmtInt(n.rps)}/s, ${(cpu / Math.max(1, n.requests)).toFixed(0)} µs CPU each${n.bad ? ` (${n.bad} not 200)` : ''}`);
+            if (ours) {
+              if (room === EMPTY) await wrk(urls('/api/notify/batch'), luaBatch[room]!, 1);
+              const b = await wrk(urls('/api/notify/batch'), luaBatch[room]!, seconds);
+              bad += b.bad;
+              record(batch, `${kind}:${room}`, b.rps * BATCH);
+              ctx.log(`push round ${round} ${kind} batch ${room}: ${fmtInt(b.rps * BATCH)} messages/s${b.bad ? ` (${b.bad} not 200)` : ''}`);
+            }
+          }
+          await load.call('disconnect');
+          if (kind === 'ours' || kind === 'http' || kind === 'ours-redis') {
+            const h = await forkChild<{ pid: number }>(path.join(BENCH_DIR, 'load/hook-load.ts'));
+            try {
+              const r = await h.call<HookRunResult>('run', { base: servers[0]!.base, connections: HOOKS, batch: HOOK_BATCH, warmupMs: 500, durationMs: hookMs }, hookMs + 60_000);
+              bad += r.refused;
+              record(hook, kind, r.entriesPerSecond);
+              ctx.log(`push round ${round} ${kind} hook: ${fmtInt(r.entriesPerSecond)} entries/s${r.refused ? ` (${r.refused} refused: ${r.firstError})` : ''}`);
+            } finally {
+              await h.stop();
+            }
+          }
+        } finally {
+          await load.call('disconnect').catch(() => {});
+          await Promise.all(servers.map((s) => s.stop()));
+        }
+      }
+    }
+  } finally {
+    await load.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const m = (rec: Record<string, number[]>, key: string) => (rec[key]?.length ? median(rec[key]!) : NaN);
+  const each = (rec: Record<string, number[]>, key: string) => (rec[key] ?? []).map(fmtInt).join(' / ');
+  const show = (v: number) => (Number.isNaN(v) ? 'not run' : fmtInt(v));
+  const kinds: Kind[] = ['ours', 'express', 'http', 'ours-redis', 'ours-redis-2'];
+  const notifyTable: Table = {
+    caption: `Signed POST /api/notify, requests/s (median of ${rounds}; wrk -t1 -c8, ${seconds} s each)`,
+    header: ['Server', 'Empty room', 'Rounds', 'Server CPU per push', `Room of ${SUBSCRIBERS}`, 'Rounds', 'vs bare http (empty)', 'vs bare Express (empty)'],
+    rows: kinds.map((k) => [
+      LABEL[k],
+      show(m(notify, `${k}:${EMPTY}`)),
+      each(notify, `${k}:${EMPTY}`),
+      Number.isNaN(m(notifyCpu, `${k}:${EMPTY}`)) ? '' : `${m(notifyCpu, `${k}:${EMPTY}`).toFixed(0)} µs`,
+      show(m(notify, `${k}:${SUBS}`)),
+      each(notify, `${k}:${SUBS}`),
+      fmtRatio(m(notify, `${k}:${EMPTY}`) / m(notify, `http:${EMPTY}`)),
+      fmtRatio(m(notify, `${k}:${EMPTY}`) / m(notify, `express:${EMPTY}`)),
+    ]),
+  };
+  const batchTable: Table = {
+    caption: `POST /api/notify/batch, ${BATCH} md5-signed messages per request: messages/s accepted (median of ${rounds})`,
+    header: ['Server', 'Empty room', 'Rounds', `Room of ${SUBSCRIBERS}`, 'Rounds'],
+    rows: (['ours', 'ours-redis', 'ours-redis-2'] as Kind[]).map((k) => [LABEL[k], show(m(batch, `${k}:${EMPTY}`)), each(batch, `${k}:${EMPTY}`), show(m(batch, `${k}:${SUBS}`)), each(batch, `${k}:${SUBS}`)]),
+  };
+  const hookTable: Table = {
+    caption: `Hook ingestion: log entries/s acknowledged from ${HOOKS} hook connections, postLogs batches of ${HOOK_BATCH} (median of ${rounds})`,
+    header: ['Server', 'Entries/s', 'Rounds', 'vs bare relay'],
+    rows: (['ours', 'http', 'ours-redis'] as Kind[]).map((k) => [
+      k === 'http' ? 'bare Socket.IO relay' : LABEL[k],
+      show(m(hook, k)),
+      each(hook, k),
+      fmtRatio(m(hook, k) / m(hook, 'http')),
+    ]),
+  };
+  const ours = m(notify, `ours:${EMPTY}`);
+  const vsHttp = ours / m(notify, `http:${EMPTY}`);
+  const vsExpress = ours / m(notify, `express:${EMPTY}`);
+  const redisRatio = m(notify, `ours-redis:${EMPTY}`) / ours;
+  const batchRate = m(batch, `ours:${EMPTY}`);
+  const hookRatio = m(hook, 'ours') / m(hook, 'http');
+  const targets: TargetCheck[] = [
+    { target: 'Notify vs bare node http handler (one instance, empty room)', goal: '≥ 0.40×', measured: `${fmtRatio(vsHttp)} (${fmtInt(ours)} vs ${fmtInt(m(notify, `http:${EMPTY}`))}/s)`, met: vsHttp >= 0.4 },
+    { target: 'Notify vs bare Express route (one instance, empty room)', goal: '≥ 2.0×', measured: `${fmtRatio(vsExpress)} (${fmtInt(ours)} vs ${fmtInt(m(notify, `express:${EMPTY}`))}/s)`, met: vsExpress >= 2 },
+    {
+      target: 'Notify on Redis vs our one instance',
+      goal: '≥ 0.50×',
+      measured: Number.isNaN(redisRatio) ? `not run (${redisProblem})` : fmtRatio(redisRatio),
+      met: Number.isNaN(redisRatio) ? null : redisRatio >= 0.5,
+    },
+    { target: 'Batch messages/s (batches of 100, one instance, empty room)', goal: '≥ 100,000/s', measured: `${fmtInt(batchRate)}/s`, met: batchRate >= 100_000 },
+    { target: 'Hook ingestion vs bare Socket.IO relay', goal: '≥ 1.0×', measured: `${fmtRatio(hookRatio)} (${fmtInt(m(hook, 'ours'))} vs ${fmtInt(m(hook, 'http'))} entries/s)`, met: hookRatio >= 1 },
+  ];
+  return {
+    title: 'Push: notify, batch, hook ingestion',
+    tables: [notifyTable, batchTable, hookTable],
+    targets,
+    notes: [
+      'Our server runs its default configuration (bench/servers/ours.ts: log level silent, per-address connection caps lifted because every ' +
+        `client is 127.0.0.1, and the hook's per-connection rate \`hook.maxEntriesPerSecond\` raised so that ${HOOKS} hooks are not throttled). ` +
+        `${bad === 0 ? 'Every request was answered 200 and every batch acknowledged.' : `**${bad} requests or entries were refused.**`}`,
+      'The baselines (bench/servers/bare-notify.ts) parse the form, check the md5 sign and call `io.to(room).emit` for each room, nothing else: ' +
+        'the bare Express 5 route behind `express.urlencoded`, the bare node `http` handler with `URLSearchParams`. Ours does everything the contract ' +
+        'asks besides: request id and request log, security headers, CORS, rate limits, room history, `filename`, metrics, shutdown draining.',
+      'Two instances: one wrk per instance at once, the rates added; the subscribers of the "room of 100" column sit on the second instance. ' +
+        'Hook ingestion: socket.io-client connections with `role=publisher` (bench/load/hook-load.ts), one batch in flight each, counting acknowledged ' +
+        'entries; the bare relay emits one `newMsg` per entry and acknowledges.',
+      'wrk, the load child and the servers share the machine\'s cores, so absolute figures move with whatever else runs; the ratios come from ' +
+        'rounds that alternate between the servers.',
+    ],
+  };
+}
