@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cliVersion as version } from './version';
 import { Command, Option } from 'commander';
 import { ImError, LOG_LEVELS, OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES } from '../packages/protocol';
 import { processIo, type CliIo } from './commands/io';
@@ -10,14 +10,6 @@ import type { TailFlags } from './commands/tail';
 import { KEY_HELP } from './state/keys';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 const TAIL_HELP = `
 Connects to the server as a normal signed client and shows every message of the rooms:
@@ -75,7 +67,9 @@ Options, with an example each:
   --sign 5b092ffd2f7bcd3eddc9a7655600a998   a ready-made connect sign instead (env IM_SIGN)
   --strong                           strong signs, made afresh for every (re)connect (env IM_STRONG=1)
   --config ~/.config/im-debug.json   settings file (env IM_DEBUG_CONFIG)
-  --user agent-1 / --userid 1305     who to connect as
+  --no-strong                        legacy md5 signs even if IM_STRONG=1 or the config file says strong
+  --user agent-1                     userid/username to connect as (default im-debug)
+  --userid 1305                      userid to connect as, if not --user (a strong sign covers it)
   --buffer 20000                     entries kept (default 5000, at most 50000; oldest go first)
   --tail 200                         history read per room on connect (default min(buffer, 500))
   --since 30m                        history since a time instead: 30s, 5m, 2h, 1d or an ISO time

@@ -54,6 +54,7 @@ export function createRelayFeed(opts: {
   let notices: FeedNotice[] = [];
   let skippedNotices = 0;
   let firstSynced = false;
+  let gaveUp = false;
   let lostAt: number | undefined;
   const readyWaiters = new Set<() => void>();
 
@@ -135,9 +136,11 @@ export function createRelayFeed(opts: {
       return out;
     },
     ready(ms) {
-      if (firstSynced || status.state === 'error' || status.state === 'closed') return Promise.resolve();
+      // Wait once: when the relay is down, later calls answer at once with what they have.
+      if (firstSynced || gaveUp || status.state === 'error' || status.state === 'closed') return Promise.resolve();
       return new Promise<void>((resolve) => {
         const done = () => {
+          if (!firstSynced) gaveUp = true;
           clearTimeout(timer);
           readyWaiters.delete(done);
           resolve();

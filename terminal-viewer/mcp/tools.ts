@@ -322,7 +322,13 @@ export function registerLogTools(server: McpServer, ctx: ToolContext): void {
         level: levelSchema.optional(),
         session: sessionSchema.optional().describe('only this session (may be one that has not logged yet: it is waited for)'),
         kind: kindSchema.optional(),
-        timeout_seconds: z.number().min(1).max(MAX_WAIT_SECONDS).default(60).describe(`how long to wait, in seconds (1-${MAX_WAIT_SECONDS}, default 60)`),
+        // 45 s by default: a client with a 60 s request timeout and no progress handling still gets the answer.
+        timeout_seconds: z
+          .number()
+          .min(1)
+          .max(MAX_WAIT_SECONDS)
+          .default(45)
+          .describe(`how long to wait, in seconds (1-${MAX_WAIT_SECONDS}, default 45; above 60 only if your client keeps waiting on progress notifications)`),
         after_id: idSchema.optional().describe('also accept an already buffered entry with a larger id'),
       },
       outputSchema: {

@@ -165,7 +165,17 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     const limit = opts.tail ?? page;
     let res = await read(s, { room_id: room, limit, ...(opts.since !== undefined ? { sinceTime: opts.since } : {}) });
     if (gen !== generation) return;
-    if (res.messages.length === 0) return position(s, room, cur, gen);
+    if (res.messages.length === 0) {
+      // An empty room (nothing kept at all): whatever comes next is news. A second read for
+      // the position could see a message whose live copy is still on its way, and drop it.
+      if (opts.since === undefined) {
+        cur.epoch = res.epoch;
+        cur.offset = 0;
+        cur.known = false;
+        return;
+      }
+      return position(s, room, cur, gen);
+    }
     emit(res.messages.filter((m) => accept(cur, m)), 'history');
     // The server caps each answer in bytes: read on from its cursor until the newest.
     for (let pages = 1, shown = res.messages.length; res.next && shown < maxCatchUp; pages++) {
