@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../packages/protocol';
+import { signRequest } from '../../packages/signing';
+import { DEMO_SOURCES } from '../../server/config';
 import { startMcp, textOf, type McpSession } from '../helpers/mcp-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { runImDebug } from '../helpers/run-im-debug';
@@ -356,6 +358,39 @@ describe('im-debug mcp started before its relay', () => {
     } finally {
       await mcp.close();
       await server?.close();
+    }
+  });
+});
+
+describe('im-debug mcp with a source that requires strong signs', () => {
+  const KEY = 'strict-mcp-key-0123456';
+  const sources = { remote_debug: { signKey: DEMO_SOURCES.remote_debug.signKey }, strict: { signKey: KEY, signing: 'strong' as const } };
+  const pushStrict = async (to: TestServer, data: string) => {
+    const res = await postForm(to.url, signRequest({ kind: 'notify', source: 'strict', roomId: 'orders', data, signKey: KEY }));
+    expect(res.body.code, JSON.stringify(res.body)).toBe(1);
+  };
+
+  it('--strong signs every (re)connect afresh; without it the tools say the relay refused the legacy sign', async () => {
+    let server = await startServer({ sources });
+    const legacy = await startMcp(['--server', server.url, '--source', 'strict', '--sign-key', KEY, '--room', 'orders']);
+    const strong = await startMcp(['--server', server.url, '--source', 'strict', '--sign-key', KEY, '--room', 'orders', '--strong']);
+    try {
+      const refused = await legacy.call('recent_logs');
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toMatch(/the relay refused the connection: .*strong/);
+
+      expect(sc(await strong.call('recent_logs')).connection.state).toBe('connected');
+      await pushStrict(server, 'order 1 paid');
+      expect(sc(await strong.call('wait_for_log', { pattern: 'order 1', after_id: 0, timeout_seconds: 30 })).entry).toMatchObject({ kind: 'plain', text: 'order 1 paid' });
+      const port = server.port;
+      await server.close();
+      server = await startServer({ sources }, {}, port);
+      await pushStrict(server, 'order 2 paid');
+      const w = await strong.call('wait_for_log', { pattern: 'order 2', after_id: 1, timeout_seconds: 120 });
+      expect(sc(w).entry, textOf(w)).toMatchObject({ text: 'order 2 paid' });
+    } finally {
+      await Promise.all([legacy.close(), strong.close()]);
+      await server.close();
     }
   });
 });
