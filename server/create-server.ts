@@ -39,7 +39,9 @@ import { createOutputBudget } from './socket/output-budget';
 import { createSlowConsumers, type SlowConsumers } from './socket/slow-consumers';
 import { registerHandlers } from './socket/handlers';
 import { createLegacyRefusals } from './socket/legacy-v2';
+import { ASSETS } from './assets';
 
+/** The repository's root when running from source (tests and tools use it); served files: ASSETS. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface CreateServerOptions {
@@ -119,7 +121,16 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   // One system call per subscriber per turn of the event loop, not per message (bench/: fan-out);
   // what is left queued to the connections written to is measured then, once per turn.
-  coalesceWrites(io, { afterFlush: (clients) => outputBudget.check(clients) });
+  coalesceWrites(io, {
+    afterFlush(clients) {
+      try {
+        outputBudget.check(clients);
+      } catch (err) {
+        // Runs in setImmediate: a throw here would take the process down.
+        logger.error({ err }, 'output budget check failed');
+      }
+    },
+  });
 
   const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
   // History answers wait their turn while the output queued to all connections is at its budget.
@@ -188,15 +199,12 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   app.use(operatorRouter(ctx));
   app.use(presenceRouter(ctx, presence));
   // The original's URLs (GET /, /readmsg, …) and its Redis channel xin_common_chat (opt-in).
-  const original = { routes: legacyRoutes(ctx, presence, metrics, PROJECT_ROOT), channel: startLegacyChannel({ ctx, registry: metrics.registry }) };
+  const original = { routes: legacyRoutes(ctx, presence, metrics, ASSETS.root), channel: startLegacyChannel({ ctx, registry: metrics.registry }) };
   app.use(original.routes.router);
-  app.use(
-    '/js',
-    express.static(path.join(PROJECT_ROOT, 'dist/browser'), { maxAge: '5m', etag: true, fallthrough: true }),
-  );
+  app.use('/js', express.static(ASSETS.browserJs, { maxAge: '5m', etag: true, fallthrough: true }));
   // The SDK's example pages (chat, dashboard, refresh), written as an SDK user would write them.
-  app.use('/examples', express.static(path.join(PROJECT_ROOT, 'examples'), { maxAge: '5m', etag: true, fallthrough: true }));
-  app.use(debugPageRouter(PROJECT_ROOT));
+  app.use('/examples', express.static(path.join(ASSETS.root, 'examples'), { maxAge: '5m', etag: true, fallthrough: true }));
+  app.use(debugPageRouter(ASSETS.root));
   app.use((req, _res, next) => next(new ImError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
 

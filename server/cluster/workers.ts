@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics } from 'prom-client';
 import { parseConfig, type ServerConfig } from '../config';
 import { createServer, type ImRelayServer } from '../create-server';
+import { COMPILED } from '../assets';
 import { createMemoryHistoryStore } from './history-store';
 import { createIpcClient, serveIpc } from './ipc';
 import { serveSecurityToWorkers } from '../security/ipc-security';
@@ -72,7 +73,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<Primary> {
   stops.push(serveIpc('im:metrics', () => aggregator.clusterMetrics()));
 
   cluster.setupPrimary({
-    exec: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+    // The compiled package has dist/worker-main.js beside its bundle (scripts/build-packages.mjs).
+    exec: fileURLToPath(new URL(COMPILED ? './worker-main.js' : './worker-main.ts', import.meta.url)),
     args: [],
     execArgv: workerExecArgv(),
     // @socket.io/sticky hands the first bytes of each connection over as a Buffer.
@@ -164,10 +166,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<Primary> {
   };
 }
 
-/** Workers run TypeScript: give them tsx's loader when this process did not start with it. */
+/**
+ * From source (development), workers run TypeScript: give them tsx's loader when this process
+ * did not start with it. The compiled package runs JavaScript and never loads tsx.
+ */
 function workerExecArgv(): string[] {
   const args = [...process.execArgv];
-  if (!args.some((a) => a.includes('tsx'))) args.push('--import', import.meta.resolve('tsx'));
+  if (!COMPILED && !args.some((a) => a.includes('tsx'))) args.push('--import', import.meta.resolve('tsx'));
   return args;
 }
 

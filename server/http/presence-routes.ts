@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { ImError, OPERATOR_ACTIONS, parseRoomList, singleField, type PresenceEvent } from '../../packages/protocol';
 import type { ServerContext } from '../context';
@@ -7,8 +6,10 @@ import type { Presence } from '../presence/presence';
 import { utcDate } from '../presence/presence-store';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
+import { ASSETS } from '../assets';
 
-const MONITOR_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../presence/monitor-page');
+// Beside the sources, or copied into the compiled package's dist/assets (server/assets.ts).
+const MONITOR_DIR = ASSETS.monitorPage;
 /** A stream whose reader lags this far behind is cut (its page reconnects and starts over). */
 const MAX_STREAM_BACKLOG = 1024 * 1024;
 /** Events held while the snapshot is read; past this the stream starts over. */

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (tsx is a runtime dependency): no build step needed for
-// `npx im-debug ...` or `node terminal-viewer/bin/im-debug.js ...`.
+// The installed package (npm install / npm install -g / npx) runs the compiled CLI in ../dist.
+// In a checkout of the repository the TypeScript sources sit beside this file: run them through
+// tsx (a development dependency), so the CLI never runs a stale build and needs no build step.
 // NODE_ENV is left alone here: `im-debug serve` must see the user's (production refuses the
 // demo keys); the interactive view sets NODE_ENV=production itself before React loads
 // (commands/tail.ts), so it runs React's production build.
-import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../cli.ts');
-await main(process.argv);
+const source = new URL('../cli.ts', import.meta.url);
+let cli;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import(source.href);
+} else {
+  cli = await import('../dist/cli.js');
+}
+await cli.main(process.argv);

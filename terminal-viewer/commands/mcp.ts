@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cliVersion as version } from '../version';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ImError } from '../../packages/protocol';
@@ -43,14 +43,6 @@ export function resolveMcpSettings(flags: McpFlags, io: Pick<CliIo, 'env'>): Mcp
     throw new ImError('INVALID_PARAMETER', `--progress-every must be a number of seconds from 0.1 to 60, got ${JSON.stringify(flags.progressEvery)}`);
   }
   return { ...connection, bufferSize, tail: Math.min(tail, bufferSize), since, progressEveryMs: progressEvery * 1000, quiet: flags.quiet === true };
-}
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 export const MCP_INSTRUCTIONS = [
