@@ -389,8 +389,8 @@ export function registerLogTools(server: McpServer, ctx: ToolContext): void {
           if (q.test(e)) finish(e, 'matched');
         });
         const timer = setTimeout(() => finish(undefined, 'timeout'), args.timeout_seconds * 1000);
-        const progress = setInterval(() => {
-          if (token === undefined) return;
+        // Only a request that carries a progressToken may get progress notifications.
+        const progress = token === undefined ? undefined : setInterval(() => {
           // Tenths of a second: progress must grow with every notification.
           const elapsed = Math.round((now() - started) / 100) / 10;
           const conn = ctx.feed.connection();
