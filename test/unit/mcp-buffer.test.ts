@@ -4,6 +4,8 @@ import { createLogBuffer } from '../../terminal-viewer/mcp/buffer';
 import { MAX_RESULT_BYTES, cleanJson, cleanText, cut, entryDetail, entryFields, entryLine } from '../../terminal-viewer/mcp/format';
 import { compileQuery } from '../../terminal-viewer/mcp/query';
 import { fitNewest } from '../../terminal-viewer/mcp/tools';
+import { createRelayFeed, MAX_NOTICES } from '../../terminal-viewer/mcp/feed';
+import { createManualStream } from '../../terminal-viewer/stream/manual-stream';
 
 let seq = 0;
 function log(over: Partial<LogEntry> = {}): LogEntry {
@@ -176,5 +178,54 @@ describe('mcp formatting', () => {
     expect(Buffer.byteLength(JSON.stringify(d))).toBeLessThanOrEqual(budget);
     expect(d.raw).toMatch(/\[cut: \d+ chars in all\]$/);
     expect(d.details).toBeDefined();
+  });
+});
+
+describe('mcp relay feed', () => {
+  const feedOf = (status = { state: 'connecting', attempt: 0 } as const) => {
+    const stream = Object.assign(createManualStream(status), { close() {} });
+    const buffer = createLogBuffer();
+    let t = Date.parse('2027-01-01T10:00:00Z');
+    const feed = createRelayFeed({ stream, buffer, server: 'http://127.0.0.1:1', source: 'remote_debug', rooms: ['console-log'], now: () => (t += 1000) });
+    return { stream, buffer, feed };
+  };
+
+  it('feeds the buffer, tells a lost and regained connection once, with times', () => {
+    const { stream, buffer, feed } = feedOf();
+    stream.setStatus({ state: 'connected', catchingUp: false });
+    stream.push([msg('one')], 'history');
+    expect(buffer.get(1)?.via).toBe('history');
+    stream.notice('disconnected (transport close); reconnecting', 'warn');
+    stream.setStatus({ state: 'reconnecting', attempt: 2, reason: 'connect ECONNREFUSED 127.0.0.1:1' });
+    expect(feed.connection()).toMatchObject({ state: 'reconnecting', detail: 'connection lost; reconnecting (attempt 2): connect ECONNREFUSED 127.0.0.1:1' });
+    stream.notice('reconnected; 2 missed messages read from history', 'info');
+    const notices = feed.takeNotices();
+    expect(notices.map((n) => n.text)).toEqual([
+      'disconnected (transport close); reconnecting',
+      expect.stringMatching(/^connection to the relay was lost at 2027-01-01T10:00:\d\d\.000Z; reconnected; 2 missed messages read from history \(at 2027-01-01T10:00:\d\d\.000Z\); entries sent while disconnected/),
+    ]);
+    expect(feed.takeNotices()).toEqual([]);
+  });
+
+  it('keeps at most MAX_NOTICES notices between two results and says how many it left out', () => {
+    const { stream, feed } = feedOf();
+    for (let i = 0; i < MAX_NOTICES + 5; i++) stream.notice(`server: \u001b[31mnotice ${i}`, 'error');
+    const notices = feed.takeNotices();
+    expect(notices).toHaveLength(MAX_NOTICES + 1);
+    expect(notices[0]!.text).toBe('5 older notices were left out');
+    expect(notices.at(-1)!.text).toBe(`server: notice ${MAX_NOTICES + 4}`);
+  });
+
+  it('ready() waits for the first history read once; a refusal ends the wait and is reported', async () => {
+    const { stream, feed } = feedOf();
+    const waiting = feed.ready(60_000);
+    stream.setStatus({ state: 'error', message: 'sign verify failed!', code: 'BAD_SIGN' });
+    await waiting;
+    expect(feed.refusal()).toBe('sign verify failed! (BAD_SIGN)');
+    const other = feedOf();
+    await other.feed.ready(1);
+    // Gave up once: the next call does not wait again.
+    const next = await Promise.race([other.feed.ready(60_000).then(() => 'ready'), new Promise((r) => setImmediate(() => r('waiting')))]);
+    expect(next).toBe('ready');
   });
 });
