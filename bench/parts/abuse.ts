@@ -342,7 +342,10 @@ export async function abusePart(ctx: PartContext): Promise<PartOutput> {
         'second after the traffic; Δ is attack minus twin. "Bounds hit" sums `im_bound_hits_total` by bound and ' +
         '`im_slow_consumer_closes_total` by budget. "Alive after": the process answers, `/readyz` is ready and a new client ' +
         'connects.',
-      'Pushes are signed `POST /api/notify` (HTTP is not a socket connection, so not under the connection caps). The hook ' +
+      'A stalled reader\'s bytes sit first in the kernel\'s socket buffers (on loopback several MB per connection, outside ' +
+        'the process\'s RSS) and only then in the server\'s own queue, which the output budgets bound; so a short attack may ' +
+        'cost the server process nothing and cut no connection. ' +
+        'Pushes are signed `POST /api/notify` (HTTP is not a socket connection, so not under the connection caps). The hook ' +
         'flood asks for more hooks than the cap allows, to show the refusals; its twin is one hook at the same per-connection ' +
         'rate. History: the room is first filled to its byte bound (`history.maxRoomBytes`), each answer is at most ' +
         '`limits.maxHistoryAnswerBytes`.',
