@@ -34,7 +34,11 @@ export function secretsEqual(expected: string, received: string): boolean {
 /**
  * Compares a received hex sign with the expected one in constant time.
  * Case-insensitive (PHP's md5() is lowercase, some clients upper-case), never throws.
+ * The expected sign's length is public (32 or 64 hex digits), so unlike secretsEqual the
+ * bytes are compared directly, without hashing both sides first.
  */
 export function signsEqual(expected: string, received: string): boolean {
-  return secretsEqual(expected.toLowerCase(), received.toLowerCase());
+  const a = Buffer.from(expected.toLowerCase(), 'utf8');
+  const b = Buffer.from(received.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }

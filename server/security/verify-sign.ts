@@ -40,19 +40,38 @@ export function signFields(params: Record<string, unknown>): SignFields {
   };
 }
 
+/** What a sign covers. Data, not closures: a push checks one per message (bench/: push). */
+type Signed =
+  | { kind: 'connect'; roomIds: string; userid: string }
+  | { kind: 'notify'; roomId: string; data: string }
+  | { kind: 'batch'; messages: readonly StrongBatchMessage[] };
+
 interface Check {
-  kind: 'connect' | 'notify';
   source: string;
   cfg: SourceConfig;
   fields: SignFields;
-  legacy: () => string;
-  strong: (ts: string, nonce: string) => string;
+  signed: Signed;
   /** The contract's message for a wrong sign. */
   failMessage: string;
 }
 
+function legacySign(c: Check): string {
+  const s = c.signed;
+  if (s.kind === 'connect') return legacyConnectSign(c.source, s.roomIds, c.cfg.signKey);
+  if (s.kind === 'notify') return legacyNotifySign(c.source, s.roomId, s.data, c.cfg.signKey);
+  return '';
+}
+
+function strongSign(c: Check, ts: string, nonce: string): string {
+  const s = c.signed;
+  const { source } = c;
+  if (s.kind === 'connect') return strongConnectSign(c.cfg.signKey, { source, roomIds: s.roomIds, userid: s.userid, ts, nonce });
+  if (s.kind === 'notify') return strongNotifySign(c.cfg.signKey, { source, roomId: s.roomId, data: s.data, ts, nonce });
+  return strongBatchSign(c.cfg.signKey, { source, messages: s.messages, ts, nonce });
+}
+
 function verify(ctx: ServerContext, c: Check): VerifiedSign {
-  const mode = signingModeFor(c.cfg.signing, c.kind);
+  const mode = signingModeFor(c.cfg.signing, c.signed.kind === 'connect' ? 'connect' : 'notify');
   const type = c.fields.signType.toLowerCase();
   if (type === '' || type === LEGACY_SIGN_TYPE) {
     if (mode === 'strong') {
@@ -61,7 +80,7 @@ function verify(ctx: ServerContext, c: Check): VerifiedSign {
         `source ${c.source} requires strong signs: send sign_type=${STRONG_SIGN_TYPE} with ts and nonce (see SECURITY.md)`,
       );
     }
-    if (!signsEqual(c.legacy(), c.fields.sign)) throw new ImError('BAD_SIGN', c.failMessage);
+    if (!signsEqual(legacySign(c), c.fields.sign)) throw new ImError('BAD_SIGN', c.failMessage);
     return { scheme: 'legacy' };
   }
   if (type !== STRONG_SIGN_TYPE) {
@@ -77,7 +96,7 @@ function verify(ctx: ServerContext, c: Check): VerifiedSign {
   }
   let expected: string;
   try {
-    expected = c.strong(ts, nonce);
+    expected = strongSign(c, ts, nonce);
   } catch (err) {
     // A line break in a signed field would make the canonical string ambiguous.
     throw new ImError('INVALID_PARAMETER', (err as Error).message);
@@ -101,15 +120,7 @@ export function verifyConnectSign(
   fields: SignFields,
   failMessage: string,
 ): VerifiedSign {
-  return verify(ctx, {
-    kind: 'connect',
-    source,
-    cfg,
-    fields,
-    failMessage,
-    legacy: () => legacyConnectSign(source, roomIds, cfg.signKey),
-    strong: (ts, nonce) => strongConnectSign(cfg.signKey, { source, roomIds, userid, ts, nonce }),
-  });
+  return verify(ctx, { source, cfg, fields, failMessage, signed: { kind: 'connect', roomIds, userid } });
 }
 
 /** The notify sign: legacy md5(source + room_id + data + key) or the strong one over source, rooms, sha256(data). */
@@ -122,15 +133,7 @@ export function verifyNotifySign(
   fields: SignFields,
   failMessage: string,
 ): VerifiedSign {
-  return verify(ctx, {
-    kind: 'notify',
-    source,
-    cfg,
-    fields,
-    failMessage,
-    legacy: () => legacyNotifySign(source, roomId, data, cfg.signKey),
-    strong: (ts, nonce) => strongNotifySign(cfg.signKey, { source, roomId, data, ts, nonce }),
-  });
+  return verify(ctx, { source, cfg, fields, failMessage, signed: { kind: 'notify', roomId, data } });
 }
 
 /**
@@ -151,15 +154,7 @@ export function verifyBatchSign(
       `a batch signed as a whole needs sign_type=${STRONG_SIGN_TYPE} with ts and nonce (or leave the batch unsigned and sign each message)`,
     );
   }
-  return verify(ctx, {
-    kind: 'notify',
-    source,
-    cfg,
-    fields,
-    failMessage,
-    legacy: () => '',
-    strong: (ts, nonce) => strongBatchSign(cfg.signKey, { source, messages, ts, nonce }),
-  });
+  return verify(ctx, { source, cfg, fields, failMessage, signed: { kind: 'batch', messages } });
 }
 
 /** Records a strong sign's nonce; a second use within the window is REPLAYED_SIGN, on any instance with Redis. */
