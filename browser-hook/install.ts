@@ -222,6 +222,8 @@ export function install(options: InstallOptions = {}): RemoteDebug {
     try {
       const { t0: _t0, trace, ...facts } = c;
       const level: LogLevel = c.failure || (c.status ?? 0) >= 500 ? 'error' : (c.status ?? 0) >= 400 ? 'warn' : 'info';
+      // data-levels="warn,error" keeps only the requests that failed.
+      if (!levels.has(level)) return;
       const entry: Pending = {
         kind: 'network',
         v: 1,
@@ -252,6 +254,7 @@ export function install(options: InstallOptions = {}): RemoteDebug {
   const recordPerf = (c: PerfCapture) => {
     try {
       const { level, ...facts } = c;
+      if (!levels.has(level ?? 'info')) return;
       const entry: PerformanceEntryData = {
         kind: 'performance',
         v: 1,

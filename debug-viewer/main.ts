@@ -7,6 +7,7 @@ import type { Message } from '../packages/protocol/messages';
 import { joinRoom, type RoomTarget } from './connection';
 import { refusalNotice } from './refusal';
 import { renderArgs, renderTable } from './render-value';
+import { createNetworkView } from './network-view';
 import { compileFilter, createRowStore, toNdjson, type Filter, type Row } from './state';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -23,7 +24,13 @@ $('boot').remove();
 
 const store = createRowStore(5000);
 const rowNodes = new Map<number, HTMLElement>();
-const filter: Filter = { levels: new Set(LOG_LEVELS), text: '', regex: false, session: '' };
+const filter: Filter = { levels: new Set(LOG_LEVELS), text: '', regex: false, session: '', network: 'show' };
+// The Network view (issue 17): its own table of the same rows; the console view keeps them too.
+const netView = createNetworkView($<HTMLElement>('network'));
+const networkRows = $<HTMLSelectElement>('network-rows');
+const vitalsEl = $<HTMLElement>('vitals');
+/** The latest Core Web Vitals per session, for the strip in the filter bar. */
+const vitals = new Map<string, Map<string, Row>>();
 let matcher = compileFilter(filter);
 let following = true;
 let waiting = 0;
@@ -60,10 +67,44 @@ function fileName(file: string): string {
   }
 }
 
+/** A request as one console row: method, coloured status, URL, duration, size (the Network view has the details). */
+function renderNetMessage(row: Row, msg: HTMLElement): void {
+  const e = row.net!;
+  const cls = e.failure ? 'failed' : (e.status ?? 0) >= 500 ? '5xx' : (e.status ?? 0) >= 400 ? '4xx' : (e.status ?? 0) >= 300 ? '3xx' : '2xx';
+  const text = String(row.args[0]);
+  const verb = text.slice(0, text.indexOf(' '));
+  const state = e.event ? (e.code !== undefined ? `${e.event} ${e.code}` : e.event) : e.status ? String(e.status) : (e.failure ?? e.statusText ?? '-');
+  const prefix = `${verb} ${state} `;
+  const rest = text.startsWith(prefix) ? text.slice(prefix.length) : text.slice(verb.length + 1);
+  msg.append(el('span', 'origin net-badge', 'net'), ' ', el('b', undefined, verb), ' ', el('span', `net-status st-${cls}`, state), ` ${rest}`);
+}
+
+/** A measurement as one row: metric, value and its rating chip. */
+function renderPerfMessage(row: Row, msg: HTMLElement): void {
+  const p = row.perf!;
+  msg.append(el('span', 'origin', 'perf'), ' ', String(row.args[0]));
+  if (p.rating) msg.append(' ', el('span', `rating r-${p.rating}`, p.rating));
+}
+
+function updateVitals(): void {
+  const shown = filter.session ? [vitals.get(filter.session)] : [...vitals.values()].slice(-1);
+  vitalsEl.replaceChildren();
+  for (const [metric, row] of shown[0] ?? []) {
+    const p = row.perf!;
+    const chip = el('span', `vital r-${p.rating ?? 'none'}`, `${metric} ${metric === 'CLS' ? p.value : `${Math.round(p.value)} ms`}`);
+    chip.title = `${String(row.args[0])}\nsession ${row.session}`;
+    vitalsEl.append(chip);
+  }
+}
+
 function renderRow(row: Row): HTMLElement {
   const node = el('div', `row lvl-${row.level}`);
   node.dataset.level = row.level;
   node.dataset.method = row.method;
+  if (row.net) {
+    node.dataset.kind = 'network';
+    node.dataset.status = String(row.net.status ?? 0);
+  } else if (row.perf) node.dataset.kind = 'performance';
   const t = el('span', 'time', time(row.ts));
   t.title = new Date(row.ts).toISOString();
   const sess = el('span', 'sess');
@@ -80,7 +121,9 @@ function renderRow(row: Row): HTMLElement {
   }
   if (row.method === 'group' || row.method === 'groupCollapsed') msg.classList.add('group');
   const table = row.method === 'table' ? renderTable(row.args[0], row.args[1]) : undefined;
-  msg.append(table ?? renderArgs(row.args));
+  if (row.net) renderNetMessage(row, msg);
+  else if (row.perf) renderPerfMessage(row, msg);
+  else msg.append(table ?? renderArgs(row.args));
   if (row.entry?.stack) {
     const d = el('details', 'v-obj');
     d.append(el('summary', 'v-muted', 'stack'), el('pre', 'v-stack', row.entry.stack));
@@ -141,7 +184,19 @@ function updateCounts(): void {
  */
 function flushPending(): void {
   flushTimer = undefined;
-  for (const gone of store.takeEvicted()) {
+  const evicted = store.takeEvicted();
+  netView.remove(evicted);
+  netView.add(pending.filter((r) => r.id >= (store.rows[0]?.id ?? Infinity)));
+  for (const r of pending) {
+    if (r.perf && ['LCP', 'CLS', 'INP'].includes(r.perf.metric)) {
+      const per = vitals.get(r.session) ?? new Map<string, Row>();
+      vitals.delete(r.session); // most recent session last
+      vitals.set(r.session, per.set(r.perf.metric, r));
+      if (vitals.size > 200) vitals.delete(vitals.keys().next().value as string);
+    }
+  }
+  updateVitals();
+  for (const gone of evicted) {
     rowNodes.get(gone.id)?.remove();
     rowNodes.delete(gone.id);
   }
@@ -196,6 +251,9 @@ function applyFilter(): void {
   filter.text = textInput.value;
   filter.regex = regexBox.checked;
   filter.session = sessionSelect.value;
+  filter.network = networkRows.value as Filter['network'];
+  netView.setSession(filter.session);
+  updateVitals();
   matcher = compileFilter(filter);
   textInput.classList.toggle('invalid', !matcher.ok);
   textInput.title = matcher.ok ? '' : `invalid regular expression: ${matcher.error}`;
@@ -335,6 +393,20 @@ for (const level of LOG_LEVELS) {
 textInput.addEventListener('input', applyFilter);
 regexBox.addEventListener('change', applyFilter);
 sessionSelect.addEventListener('change', applyFilter);
+networkRows.addEventListener('change', applyFilter);
+
+// Console or Network view: the same rows, two ways to look at them.
+const consoleTab = $<HTMLButtonElement>('view-console');
+const networkTab = $<HTMLButtonElement>('view-network');
+const showView = (network: boolean) => {
+  list.hidden = network;
+  $('network').hidden = !network;
+  consoleTab.setAttribute('aria-pressed', String(!network));
+  networkTab.setAttribute('aria-pressed', String(network));
+  if (!network && following) scrollToEnd();
+};
+consoleTab.addEventListener('click', () => showView(false));
+networkTab.addEventListener('click', () => showView(true));
 
 list.addEventListener('scroll', () => {
   const bottom = atBottom();
@@ -354,6 +426,9 @@ resumeBtn.addEventListener('click', () => {
 $('clear').addEventListener('click', () => {
   store.clear();
   pending = [];
+  netView.reset([]);
+  vitals.clear();
+  updateVitals();
   rerender();
 });
 $('export').addEventListener('click', () => {

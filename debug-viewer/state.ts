@@ -1,4 +1,5 @@
-import { asLogEntry, type CallSite, type LogEntry, type LogLevel } from '../packages/protocol/log-entry';
+import { asDebugEntry, asLogEntry, type CallSite, type LogEntry, type LogLevel, type NetworkEntry, type PerformanceEntryData } from '../packages/protocol/log-entry';
+import { networkSummary, performanceSummary } from '../terminal-viewer/format/network';
 import type { Message } from '../packages/protocol/messages';
 import { ORIGINAL_HOOK_ORIGIN, originalHookArgs } from '../packages/protocol/original-hook';
 import { searchText } from './format';
@@ -9,6 +10,10 @@ export interface Row {
   id: number;
   message: Message;
   entry?: LogEntry;
+  /** A request of the page (issue 17): shown in the Network view, and in the console view unless hidden. */
+  net?: NetworkEntry;
+  /** A performance measurement (LCP, CLS, INP, long task, navigation timing). */
+  perf?: PerformanceEntryData;
   level: LogLevel;
   method: string;
   ts: number;
@@ -28,6 +33,8 @@ export interface Filter {
   regex: boolean;
   /** '' for every session. */
   session: string;
+  /** Network rows in the console view: shown (default), hidden, or the only rows. */
+  network?: 'show' | 'hide' | 'only';
 }
 
 /** A compiled filter, or the reason the text is not a valid regular expression. */
@@ -53,7 +60,10 @@ export function compileFilter(f: Filter): Matcher {
   return {
     ok: true,
     test: (row) =>
-      f.levels.has(row.level) && (f.session === '' || row.session === f.session) && (f.text === '' || textTest(rowText(row))),
+      f.levels.has(row.level) &&
+      (f.session === '' || row.session === f.session) &&
+      (f.network === 'only' ? row.net !== undefined : f.network !== 'hide' || row.net === undefined) &&
+      (f.text === '' || textTest(rowText(row))),
   };
 }
 
@@ -69,7 +79,7 @@ export function rowText(row: Row): string {
 }
 
 /** Identity of a message for de-duplication: its stream position, and the entry's own id. */
-export function messageKeys(m: Message, entry: LogEntry | undefined): string[] {
+export function messageKeys(m: Message, entry: Pick<LogEntry, 'origin' | 'session' | 'seq' | 'ts'> | undefined): string[] {
   const keys: string[] = [];
   if (m.epoch !== undefined && m.offset !== undefined) keys.push(`o:${m.room_id}:${m.epoch}:${m.offset}`);
   // A hook that resends a batch whose ack was lost sends the same entry twice.
@@ -93,6 +103,14 @@ export function toRow(id: number, m: Message): Row {
       callSite: entry.callSite,
       group: entry.group ?? 0,
     };
+  }
+  // Requests and measurements: their text is the one line both viewers show.
+  const other = asDebugEntry(m.data);
+  if (other && other.kind !== 'log') {
+    const common = { id, message: m, level: other.level, ts: other.ts, session: other.session, origin: other.origin, callSite: other.callSite, group: 0 };
+    return other.kind === 'network'
+      ? { ...common, net: other, method: 'network', args: [networkSummary(other)] }
+      : { ...common, perf: other, method: 'performance', args: [performanceSummary(other)] };
   }
   // The original hook's `postMsg(arguments, "console-log")`: a log row of its arguments. No
   // `entry`: it has no session or sequence number to tell repeats apart by.
@@ -141,7 +159,7 @@ export function createRowStore(cap = 5000): RowStore {
     sessions,
     add(m) {
       const row = toRow(nextId, m);
-      const keys = messageKeys(m, row.entry);
+      const keys = messageKeys(m, row.entry ?? row.net ?? row.perf);
       if (keys.some((k) => seen.has(k))) return undefined;
       nextId++;
       for (const k of keys) seen.set(k, true);

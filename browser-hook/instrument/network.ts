@@ -64,10 +64,14 @@ function messageSize(data: unknown): number {
   return typeof s === 'number' ? s : 0;
 }
 
-/** An Error made in a wrapper (its first frame), parsed only when the entry is sent. */
+/**
+ * An Error made in a wrapper, parsed only when the entry is sent. Its first frames are the
+ * hook's (this helper, the trap, a callback): they are skipped as frames of the hook's own
+ * file, so a few spare frames are taken.
+ */
 function trace(frames: number): Error {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = frames;
+  Error.stackTraceLimit = frames + 3;
   const e = new Error();
   Error.stackTraceLimit = limit;
   return e;

@@ -174,7 +174,7 @@ describe.skipIf(!hasChromium)('remote debug: network capture in Chromium', () =>
     pages.set(
       '/page.html',
       `<!doctype html><title>net page</title>
-<script>window.early = fetch('/api/ok?early=1');</script>
+<script>window.early = fetch('/api/ok?early=1').then(function (r) { return r.text(); });</script>
 ${hookTag(relay.url)}
 <script src="/app.js"></script>`,
     );
@@ -374,20 +374,34 @@ ${hookTag(relay.url).replace('net-tab', 'libs-tab')}
   });
 
   it('/debug shows a Network view and the rows in the console view; im-debug tail prints NET rows', async () => {
+    expect(await run('tests.fetchDown()')).toBe('503 Service Unavailable');
+    expect(await run('tests.ws()')).toBe('1000 string,object');
+    await waitNet((n) => n.type === 'websocket' && n.event === 'close' && n.url.endsWith('/ws'), 'ws close');
+    await waitNet((n) => n.url.endsWith('/api/down'), '503');
     const viewer = await browser.newPage();
     await openDebugPage(viewer, relay.url);
     // Console view: network rows interleaved with log rows.
-    await viewer.waitForFunction(() => document.querySelectorAll('#list .row[data-kind="network"]').length > 5, undefined, { timeout: 20_000 });
+    await viewer.waitForFunction(() => document.querySelectorAll('#list .row[data-kind="network"][data-status="503"]').length > 0, undefined, { timeout: 20_000 });
     const down = await viewer.$eval('#list .row[data-kind="network"][data-status="503"] .msg', (n) => n.textContent);
     expect(down).toMatch(/GET\s+503\s+.*\/api\/down/);
+    // Performance entries at a glance: the navigation timing as one row with its rating.
+    const perfRow = await viewer.waitForSelector('#list .row[data-kind="performance"]:has-text("navigation load")', { timeout: 20_000 });
+    expect(await perfRow.textContent()).toMatch(/navigation load \d+ ms · TTFB \d+ ms · DOMContentLoaded \d+ ms/);
+    // Network rows can be hidden from the console view.
+    await viewer.selectOption('#network-rows', 'hide');
+    expect(await viewer.$$eval('#list .row[data-kind="network"]', (rows) => rows.length)).toBe(0);
+    await viewer.selectOption('#network-rows', 'show');
     // Network view: a table with a status class filter.
     await viewer.click('#view-network');
-    await viewer.waitForSelector('#net-list .net-row', { timeout: 10_000 });
+    await viewer.waitForSelector('#net-list .net-row:not(.net-head)', { timeout: 10_000 });
     await viewer.selectOption('#net-status', '5xx');
-    const shown = await viewer.$$eval('#net-list .net-row', (rows) => rows.map((r) => r.textContent ?? ''));
+    const shown = await viewer.$$eval('#net-list .net-row:not(.net-head)', (rows) =>
+      rows.map((r) => [r.querySelector('.net-method')!.textContent, r.querySelector('.net-status')!.textContent, r.querySelector('.net-url')!.textContent]),
+    );
     expect(shown.length).toBeGreaterThan(0);
-    expect(shown.every((t) => /\b5\d\d\b/.test(t))).toBe(true);
-    await viewer.click('#net-list .net-row');
+    expect(shown.every(([, status]) => /^5\d\d$/.test(status!))).toBe(true);
+    expect(shown).toContainEqual(['GET', '503', '/api/down']);
+    await viewer.click('#net-list .net-row:not(.net-head)');
     const details = await viewer.$eval('#net-detail', (n) => n.textContent ?? '');
     expect(details).toContain('Response headers');
     expect(details).toContain('content-length');
@@ -401,5 +415,16 @@ ${hookTag(relay.url).replace('net-tab', 'libs-tab')}
     expect(lines.every((l) => / NET /.test(l))).toBe(true);
     expect(lines.some((l) => / NET .*GET 503 \/api\/down \d+ ms/.test(l))).toBe(true);
     expect(lines.some((l) => / NET .*WS close 1000 ws:\/\/.*\/ws/.test(l))).toBe(true);
+    // --network hide: the console and the measurements, no requests; --json carries the entries as received.
+    const hidden = runImDebug(['tail', '--room', 'console-log', '--server', relay.url, '--sign', SEED_SIGN, '--tail', '500', '--no-follow', '--network', 'hide']);
+    expect((await hidden.exited).code).toBe(0);
+    expect(hidden.stdout.some((l) => / NET /.test(l))).toBe(false);
+    expect(hidden.stdout.some((l) => / PERF .*navigation load/.test(l))).toBe(true);
+    const json = runImDebug(['tail', '--room', 'console-log', '--server', relay.url, '--sign', SEED_SIGN, '--tail', '500', '--no-follow', '--json', '--network', 'only']);
+    expect((await json.exited).code).toBe(0);
+    const parsed = json.stdout.filter(Boolean).map((l) => JSON.parse(l) as Message);
+    expect(parsed.length).toBeGreaterThan(0);
+    expect(parsed.every((m) => (m.data as NetworkEntry).kind === 'network')).toBe(true);
+    expect(parsed.map((m) => m.data as NetworkEntry)).toContainEqual(expect.objectContaining({ status: 503, url: `${site.url}/api/down` }));
   });
 });

@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('remote debug: buffering in the page (server not u
       '/early.html',
       'text/html',
       `<!doctype html><title>early</title>
-<script src="/js/node_im_remote_debug.js" data-server="${relayUrl}" data-buffer-size="5" data-session="early-tab"></script>
+<script src="/js/node_im_remote_debug.js" data-server="${relayUrl}" data-buffer-size="5" data-session="early-tab" data-network="off" data-performance="off"></script>
 <script>
 for (var i = 1; i <= 7; i++) console.log('early', i);
 console.error(new Error('early failure'));
@@ -95,7 +95,7 @@ console.error(new Error('early failure'));
       app.set(
         '/burst.html',
         'text/html',
-        `<script src="/js/node_im_remote_debug.js" data-server="${limited.url}"></script>
+        `<script src="/js/node_im_remote_debug.js" data-server="${limited.url}" data-network="off" data-performance="off"></script>
 <script>for (var i = 1; i <= 150; i++) console.log('burst', i);</script>`,
       );
       const page = await browser.newPage();

@@ -85,7 +85,9 @@ const SYNC_CALLS: Array<[marker: string, level: string, method: string]> = [
 const ASYNC_METHODS = ['onerror', 'resource', 'unhandledrejection'];
 const TOTAL = SYNC_CALLS.length + ASYNC_METHODS.length;
 
-function hookPage(server: string, scriptAttrs = ''): string {
+// Console capture only: these tests count entries exactly (network and performance entries
+// have their own tests, remote-debug-network.test.ts).
+function hookPage(server: string, scriptAttrs = ' data-network="off" data-performance="off"'): string {
   return `<!doctype html><html><head><title>Shop page</title>
 <script src="${server}/js/node_im_remote_debug.js"${scriptAttrs}></script>
 </head><body><div id="app" class="main"></div><script src="/app.js"></script></body></html>`;
@@ -437,7 +439,7 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
         console.log('logging inside beforeSend is not captured');
         return { ...e, args: e.args.map((a) => (typeof a === 'object' && a && 'password' in a ? { ...a, password: '***' } : a)) };
       };
-      const a = api.install({ beforeSend, session: 'manual' });
+      const a = api.install({ beforeSend, session: 'manual', captureNetwork: false, capturePerformance: false });
       const b = api.install({ session: 'ignored' });
       console.log('login', { user: 'ann', password: 'hunter2' });
       console.log('drop me');
@@ -498,9 +500,10 @@ console.log(data);
     const hookPageTab = await browser.newPage();
     await hookPageTab.setViewportSize({ width: 640, height: 480 });
     await hookPageTab.goto(`${server.url}/seed-hook.html`);
-    await displayPage.waitForFunction(() => Array.from(document.querySelectorAll('#messages li')).filter((li) => li.textContent!.includes('"width"')).length >= 1, undefined, { timeout: 20_000 });
+    await displayPage.waitForFunction(() => Array.from(document.querySelectorAll('#messages li')).filter((li) => li.textContent!.includes('"args":[{"width"')).length >= 1, undefined, { timeout: 20_000 });
     const items = await displayPage.$$eval('#messages li', (lis) => lis.map((li) => li.textContent!));
-    const shown = items.map((t) => JSON.parse(t) as Message).filter((m) => JSON.stringify(m.data).includes('"width"'));
+    // The seed's hook page (verbatim, so network capture is on): its console entries, not its requests.
+    const shown = items.map((t) => JSON.parse(t) as Message).filter((m) => asLogEntry(m.data) !== undefined && JSON.stringify(m.data).includes('"width"'));
     const entry = asLogEntry(shown[0]!.data)!;
     expect(shown[0]).toMatchObject({ source: 'remote_debug', room_id: 'console-log' });
     // Readable: the arguments as an array of values, not {"0": …}; level and call site included.
