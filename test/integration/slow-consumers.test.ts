@@ -159,6 +159,30 @@ describe('per-connection output budget', () => {
   });
 });
 
+describe('long-polling', () => {
+  it('a polling reader that stops polling is cut at the budget (its session closed) and told SLOW_CONSUMER when it comes back', async () => {
+    const s = await server({ limits: { maxQueuedBytesPerConnection: 256 * 1024 } });
+    const base = `${s.url}/socket.io/?EIO=4&transport=polling&${rawQuery('slow-poll', 'poller')}`;
+    // Engine.IO handshake, then the Socket.IO CONNECT, then no more polls.
+    const open = await (await fetch(base)).text();
+    const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+    expect((await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40' })).status).toBe(200);
+    expect(await (await fetch(`${base}&sid=${sid}`)).text()).toMatch(/^40\{"sid"/);
+    await until(() => serverSockets(s, 'poller').length === 1, 10_000, 'the poller connected');
+
+    await publishUntil(s, ['slow-poll'], 8 * 1024, async () => (await closes(s, 'connection')) >= 1);
+    expect(serverSockets(s, 'poller')).toHaveLength(0);
+    // Its session is gone: the next poll is refused, so a client reconnects.
+    expect((await fetch(`${base}&sid=${sid}`)).status).toBe(400);
+
+    const again = await RawSocket.open(s.url, rawQuery('slow-poll', 'poller'));
+    closers.push(() => again.close());
+    again.send('0');
+    expect(await again.next()).toMatch(/^0\{"sid"/);
+    expect(await again.next()).toMatch(/^2\["sys_notice",\{"code":"SLOW_CONSUMER"/);
+  });
+});
+
 describe('total output budget', () => {
   it('over the total, the fullest connections go first; the others stay and get everything', async () => {
     const s = await server({ limits: { maxQueuedBytesPerConnection: 0, maxQueuedBytes: 512 * 1024 } });
