@@ -373,6 +373,31 @@ ${hookTag(relay.url).replace('net-tab', 'libs-tab')}
     }
   });
 
+  it('performance: LCP, CLS, INP and a long task, each an entry of its own with a rating', async () => {
+    pages.set(
+      '/vitals.html',
+      `<!doctype html><title>vitals</title>${hookTag(relay.url).replace('net-tab', 'vitals-tab')}
+<h1 id="hero" style="font-size:64px">A large heading, the largest paint</h1><p id="text">text below</p>
+<button id="slow" style="font-size:32px">slow</button>
+<script>
+setTimeout(function () { var d = document.createElement('div'); d.style.height = '300px'; document.body.insertBefore(d, document.getElementById('text')); }, 200);
+document.getElementById('slow').addEventListener('click', function () { var end = performance.now() + 260; while (performance.now() < end) {} });
+</script>`,
+    );
+    const p = await browser.newPage();
+    await p.goto(`${site.url}/vitals.html`);
+    const perf = (metric: string) => entries().find((e): e is PerformanceEntryData => e.kind === 'performance' && e.session === 'vitals-tab' && e.metric === metric);
+    await until(() => perf('LCP') !== undefined && perf('CLS') !== undefined, 20_000, 'LCP and CLS');
+    expect(perf('LCP')).toMatchObject({ level: 'info', rating: 'good', detail: { element: expect.stringMatching(/^(h1#hero|p#text)/) } });
+    expect(perf('CLS')!.value).toBeGreaterThan(0);
+    await p.click('#slow');
+    await until(() => perf('INP') !== undefined && perf('longtask') !== undefined, 20_000, 'INP and a long task');
+    expect(perf('INP')!.value).toBeGreaterThanOrEqual(200);
+    expect(perf('INP')).toMatchObject({ rating: expect.stringMatching(/needs-improvement|poor/), detail: { target: 'button#slow' } });
+    expect(perf('longtask')!.value).toBeGreaterThanOrEqual(250);
+    await p.close();
+  });
+
   it('/debug shows a Network view and the rows in the console view; im-debug tail prints NET rows', async () => {
     expect(await run('tests.fetchDown()')).toBe('503 Service Unavailable');
     expect(await run('tests.ws()')).toBe('1000 string,object');
