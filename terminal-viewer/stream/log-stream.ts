@@ -178,14 +178,15 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     }
     emit(res.messages.filter((m) => accept(cur, m)), 'history');
     // The server caps each answer in bytes: read on from its cursor until the newest.
-    for (let pages = 1, shown = res.messages.length; res.next && shown < maxCatchUp; pages++) {
+    let shown = res.messages.length;
+    while (res.next && shown < maxCatchUp) {
       res = await read(s, res.next);
       if (gen !== generation) return;
       emit(res.messages.filter((m) => accept(cur, m)), 'history');
       shown += res.messages.length;
     }
-    if (opts.since !== undefined && res.messages.length >= limit) {
-      notice(`#${room}: showing the newest ${res.messages.length} messages of the period; older ones were not read`, 'info');
+    if (opts.since !== undefined && shown >= limit) {
+      notice(`#${room}: showing the newest ${shown} messages of the period; older ones were not read`, 'info');
     }
   };
 
