@@ -8,6 +8,7 @@ import { fanoutPart } from './parts/fanout';
 import { latencyPart } from './parts/latency';
 import { memoryPart } from './parts/memory';
 import { pushPart } from './parts/push';
+import { startupPart } from './parts/startup';
 import { viewerPart } from './parts/viewer';
 
 /**
@@ -25,6 +26,7 @@ const PARTS: Record<PartName, (ctx: PartContext) => Promise<PartOutput>> = {
   viewer: viewerPart,
   push: pushPart,
   abuse: abusePart,
+  startup: startupPart,
 };
 
 /** Per-part time limits (about twice what each takes on two idle cores)... */
@@ -36,6 +38,7 @@ const PART_LIMIT_MS: Record<PartName, number> = {
   viewer: 60_000,
   push: 300_000,
   abuse: 240_000,
+  startup: 120_000,
 };
 /** ...within one budget for the whole run, so that it always ends in under ten minutes. */
 const RUN_BUDGET_MS = 570_000;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, platform } from 'node:os';
 
-export const PART_NAMES = ['fanout', 'latency', 'memory', 'browser', 'viewer', 'push', 'abuse'] as const;
+export const PART_NAMES = ['fanout', 'latency', 'memory', 'browser', 'viewer', 'push', 'abuse', 'startup'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 export interface MachineInfo {

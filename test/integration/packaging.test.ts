@@ -60,8 +60,8 @@ function installedPackages(dir: string, found: string[] = []): string[] {
   return found;
 }
 
-function startInstalledServer(bin: string, cwd: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const child = spawn(bin, ['--port', '0'], { cwd, env: cleanEnv({ HOST: '127.0.0.1', LOG_DIR: path.join(cwd, 'logs'), LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+function startInstalledServer(bin: string, cwd: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; output: string[] }> {
+  const child = spawn(bin, ['--port', '0', ...args], { cwd, env: cleanEnv({ HOST: '127.0.0.1', LOG_DIR: path.join(cwd, 'logs'), LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`installed server did not start:\n${output.join('')}`)), 60_000);
@@ -166,6 +166,16 @@ describe('npm pack --workspaces, installed outside the repository', () => {
     expect((await get('/monitor')).status).toBe(200);
     expect((await get('/examples/chat.html')).status).toBe(200);
     expect((await get('/docs/protocol.md')).status).toBe(200);
+
+    // --workers: the primary forks the compiled worker entry (no TypeScript loader).
+    const cluster = await startInstalledServer(bin('node-socket-im'), tmp, ['--workers', '2']);
+    try {
+      const res = await fetch(`${cluster.url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { instance: string }).instance).toBeTruthy();
+    } finally {
+      await stop(cluster.child);
+    }
   }, 120_000);
 
   it('the installed im-debug prints its version and sends a message that the installed SDK receives', async () => {
