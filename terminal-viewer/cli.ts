@@ -185,6 +185,8 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('-g, --grep <regex>', 'only entries whose text matches (a regular expression; /re/i for flags)')
     .option('--session <id>', "only this session's entries")
     .option('--network <mode>', 'network rows of the page (NET GET 503 /api/x 120 ms): only (just them) or hide')
+    .option('--source-maps-from <origin...>', 'map call sites through source maps fetched from this origin (only from origins given here)')
+    .option('--source-maps <dir>', 'map call sites through the .map files in this folder (bundle.js -> bundle.js.map)')
     .option('-n, --tail <n>', 'first show the last N messages of each room (what the server keeps)')
     .option('--since <time>', 'first show messages since a time: 30s, 5m, 2h, 1d or 2026-11-26T10:00:00Z')
     .option('--json', 'one NDJSON object per entry (the message as received), for jq')

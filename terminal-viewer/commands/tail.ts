@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { ImError, type LogLevel } from '../../packages/protocol';
 import { parsePositiveInt, parseSince } from '../options/duration';
@@ -6,6 +7,7 @@ import { createPlainWriter } from '../output/plain-writer';
 import { createFilter, parseLevel, parseNetworkMode, type Filter, type NetworkMode } from '../state/filters';
 import { DEFAULT_BUFFER_SIZE } from '../state/reducer';
 import { createSocketLogStream, type SocketLogStream } from '../stream/log-stream';
+import { createSourceMapper, parseOrigin, withSourceMaps } from '../stream/source-maps';
 import type { CliIo } from './io';
 
 /** Flags of `im-debug tail` as commander hands them over. */
@@ -15,6 +17,10 @@ export interface TailFlags extends ConnectionFlags {
   session?: string;
   /** only | hide | show: network rows. */
   network?: string;
+  /** Origins whose source maps may be fetched (repeatable). */
+  sourceMapsFrom?: string[];
+  /** A folder of .map files. */
+  sourceMaps?: string;
   tail?: string;
   since?: string;
   json?: boolean;
@@ -32,6 +38,8 @@ export interface TailSettings extends ConnectionSettings {
   grep?: string;
   session?: string;
   network: NetworkMode;
+  /** Source maps: allowed origins and/or a folder; undefined when neither was given. */
+  sourceMaps?: SourceMapChoice;
   tail?: number;
   since?: number;
   json: boolean;
@@ -63,6 +71,7 @@ export function resolveTailSettings(flags: TailFlags, io: CliIo): TailSettings {
     grep: flags.grep,
     session: flags.session,
     network: flags.network !== undefined ? parseNetworkMode(flags.network) : 'show',
+    sourceMaps: sourceMapSettings(flags),
     tail,
     since,
     json,
@@ -79,8 +88,26 @@ export function tailFilter(s: TailSettings): Filter {
   return createFilter({ level: s.level, text: s.grep, regex: true, session: s.session ?? null, network: s.network });
 }
 
+interface SourceMapChoice {
+  origins: string[];
+  dir?: string;
+}
+
+function sourceMapSettings(flags: TailFlags): SourceMapChoice | undefined {
+  const origins = (flags.sourceMapsFrom ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map(parseOrigin);
+  if (origins.length === 0 && !flags.sourceMaps) return undefined;
+  if (flags.sourceMaps && !existsSync(flags.sourceMaps)) throw new ImError('INVALID_PARAMETER', `--source-maps ${flags.sourceMaps}: no such folder`);
+  return { origins, dir: flags.sourceMaps };
+}
+
 /** The socket stream for these settings (`tail` and `mcp` read rooms the same way). */
-export function openStream(s: ConnectionSettings & { tail?: number; since?: number }): SocketLogStream {
+export function openStream(s: ConnectionSettings & { tail?: number; since?: number; sourceMaps?: SourceMapChoice }): SocketLogStream {
+  const stream = openSocketStream(s);
+  // Call sites through the page's source maps, fetched only from the origins the user named.
+  return s.sourceMaps ? withSourceMaps(stream, createSourceMapper(s.sourceMaps)) : stream;
+}
+
+function openSocketStream(s: ConnectionSettings & { tail?: number; since?: number }): SocketLogStream {
   return createSocketLogStream({
     server: s.server,
     source: s.source,

@@ -1,5 +1,6 @@
 import type { ViewEntry } from '../state/entry';
 import { LEVEL_BADGE, LEVEL_COLOR, sessionColor, shortSession, type ColorName } from './colors';
+import { mappedCallSite } from '../stream/mapped-site';
 import { networkDetailLines, performanceDetailLines } from './network';
 import { formatPretty, isTagged, sanitize, sanitizeLine } from './value';
 
@@ -106,7 +107,7 @@ function detailLines(entry: ViewEntry, maxLines: number): string[] {
     if (out.length >= maxLines) break;
     out.push(...formatPretty(value, maxLines - out.length));
   }
-  const cs = entry.log?.callSite;
+  const cs = (entry.message && mappedCallSite(entry.message)) ?? entry.log?.callSite;
   if (cs) out.push(`call site ${sanitizeLine(`${cs.fn ? `${cs.fn} (` : ''}${cs.file}:${cs.line}:${cs.col}${cs.fn ? ')' : ''}`)}`);
   if (entry.log?.page?.url) out.push(`page ${sanitizeLine(entry.log.page.url)}`);
   return out;

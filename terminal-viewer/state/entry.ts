@@ -10,6 +10,7 @@ import {
   type PerformanceEntryData,
 } from '../../packages/protocol';
 import { networkSummary, performanceSummary } from '../format/network';
+import { mappedCallSite } from '../stream/mapped-site';
 import { formatArgs, formatInline, sanitizeLine } from '../format/value';
 
 /**
@@ -97,7 +98,8 @@ export function toViewEntry(message: Message, id: number, receivedAt: number): V
       log,
       message,
       summary: logSummary(log),
-      callSite: callSiteText(log),
+      // Through the page's source map when the user allowed it (tail --source-maps-from).
+      callSite: callSiteText({ callSite: mappedCallSite(message) ?? log.callSite }),
     };
   }
   // A request or a performance measurement of the page (issue 17).
@@ -110,7 +112,7 @@ export function toViewEntry(message: Message, id: number, receivedAt: number): V
       level: other.level,
       session: other.session,
       message,
-      callSite: callSiteText(other),
+      callSite: callSiteText({ callSite: mappedCallSite(message) ?? other.callSite }),
     };
     return other.kind === 'network'
       ? { ...common, kind: 'network', net: other, summary: networkSummary(other) }

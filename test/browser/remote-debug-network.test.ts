@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -20,9 +23,13 @@ const SECRET_BEARER = 'Bearer s3cr3t-bearer-value';
  * A customer's site with an API: every kind of answer a request can get (ok, 503, slow, a
  * stream, a large text, binary), server-sent events and a WebSocket echo.
  */
+/** Paths the site was asked for (to see which source maps a viewer fetched). */
+const requested: string[] = [];
+
 async function startSite(pages: Map<string, string>): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     const { pathname } = new URL(req.url ?? '/', 'http://x');
+    requested.push(pathname);
     const send = (status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': type, 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', ...extra }).end(body);
     if (pathname === '/js/node_im_remote_debug.js') return send(200, 'text/javascript', readFileSync(HOOK_BUNDLE, 'utf8'));
@@ -396,6 +403,55 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     expect(perf('INP')).toMatchObject({ rating: expect.stringMatching(/needs-improvement|poor/), detail: { target: 'button#slow' } });
     expect(perf('longtask')!.value).toBeGreaterThanOrEqual(250);
     await p.close();
+  });
+
+  it('a bundled page with a source map: im-debug tail shows the original call sites, fetching maps only from allowed origins', async () => {
+    // A real bundle: TypeScript, minified, with a linked source map, as a build tool makes it.
+    const source = ['export function checkout(total: number): void {', "  console.warn('checkout total', total);", "  fetch('/api/down');", '}', 'checkout(3);', ''].join('\n');
+    const built = buildSync({ stdin: { contents: source, sourcefile: 'src/shop.ts', loader: 'ts' }, minify: true, sourcemap: true, write: false, outfile: path.join(process.cwd(), 'dist-test/bundle.js'), format: 'iife' });
+    const js = built.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    const map = built.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
+    pages.set('/dist/bundle.js', js);
+    pages.set('/dist/bundle.js.map', map);
+    pages.set('/bundled.html', `<!doctype html>${hookTag(relay.url).replace('net-tab', 'bundle-tab')}<script src="/dist/bundle.js"></script>`);
+    const p = await browser.newPage();
+    await p.goto(`${site.url}/bundled.html`);
+    await until(() => entries().some((e) => e.session === 'bundle-tab' && e.kind === 'log') && network('bundle-tab').some((n) => n.url.endsWith('/api/down')), 20_000, 'bundle entries');
+    await p.close();
+    const tailLines = async (...extra: string[]) => {
+      const t = runImDebug(['tail', '--room', 'console-log', '--server', relay.url, '--sign', SEED_SIGN, '--tail', '500', '--no-follow', '--session', 'bundle-tab', ...extra]);
+      expect((await t.exited).code).toBe(0);
+      return t.stdout.filter(Boolean);
+    };
+    const warnLine = (lines: string[]) => lines.find((l) => l.includes('checkout total'))!;
+    const netLine = (lines: string[]) => lines.find((l) => / NET .*\/api\/down/.test(l))!;
+
+    // Not allowed: the generated location, and no map was fetched.
+    requested.length = 0;
+    const plain = await tailLines();
+    expect(warnLine(plain)).toMatch(/\(dist\/bundle\.js:1:\d+\)$/);
+    expect(requested.filter((r) => r.startsWith('/dist/'))).toEqual([]);
+    // Another origin allowed is not this one: still nothing fetched.
+    await tailLines('--source-maps-from', 'http://127.0.0.1:1');
+    expect(requested.filter((r) => r.startsWith('/dist/'))).toEqual([]);
+
+    // Allowed origin: the script and its map are fetched once, the original file and line shown.
+    const mapped = await tailLines('--source-maps-from', site.url);
+    expect(warnLine(mapped)).toMatch(/\(src\/shop\.ts:2:\d+\)$/);
+    expect(netLine(mapped)).toMatch(/\(src\/shop\.ts:3:\d+\)$/);
+    expect(requested.filter((r) => r.startsWith('/dist/')).sort()).toEqual(['/dist/bundle.js', '/dist/bundle.js.map']);
+
+    // A folder of maps: nothing fetched at all.
+    requested.length = 0;
+    const dir = mkdtempSync(path.join(tmpdir(), 'im-maps-'));
+    writeFileSync(path.join(dir, 'bundle.js.map'), map);
+    const fromDir = await tailLines('--source-maps', dir);
+    expect(warnLine(fromDir)).toMatch(/\(src\/shop\.ts:2:\d+\)$/);
+    expect(requested).toEqual([]);
+    // --json stays the message as received (the generated call site).
+    const json = (await tailLines('--source-maps', dir, '--json')).map((l) => JSON.parse(l) as Message);
+    expect(JSON.stringify(json)).toContain('/dist/bundle.js');
+    expect(JSON.stringify(json)).not.toContain('shop.ts');
   });
 
   it('/debug shows a Network view and the rows in the console view; im-debug tail prints NET rows', async () => {
