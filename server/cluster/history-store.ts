@@ -12,7 +12,7 @@ export interface HistoryStore {
    * Appends many (several rooms of one message, a batch, a hook's postLogs) in one round trip,
    * in order; all or nothing when the store is unreachable. Stores without it get append per item.
    */
-  appendMany?(items: ReadonlyArray<{ roomKey: string; message: Message }>): Promise<Message[]>;
+  appendMany?(items: ReadonlyArray<{ roomKey: string; message: Message; dataLength?: number }>): Promise<Message[]>;
   read(roomKey: string, request: HistoryRequest, cap: number): Promise<Omit<HistoryResult, 'room_id'>>;
   close(): Promise<void>;
 }
@@ -32,10 +32,11 @@ export const DEFAULT_MAX_ROOMS = 10_000;
  * What a kept message costs, approximately: its JSON as UTF-16 (V8 may store it in half) plus
  * the object around it. Counted once, when it is stored.
  */
-export function messageBytes(message: Message): number {
+export function messageBytes(message: Message, dataLength?: number): number {
   let data: number;
   try {
-    data = typeof message.data === 'string' ? message.data.length : (JSON.stringify(message.data) ?? '').length;
+    // dataLength: the JSON length a caller measured already (postLogs checks every entry's size).
+    data = dataLength ?? (typeof message.data === 'string' ? message.data.length : (JSON.stringify(message.data) ?? '').length);
   } catch {
     data = 0;
   }
@@ -128,7 +129,7 @@ export function createMemoryHistoryStore(opts: {
   }
 
   /** Stores one message; `settle` false leaves the trimming to the caller (appendMany, once per room). */
-  function put(key: string, message: Message, settle: boolean): { stored: Message; log: RoomLog } {
+  function put(key: string, message: Message, settle: boolean, dataLength?: number): { stored: Message; log: RoomLog } {
     let log = rooms.get(key);
     if (log) {
       rooms.delete(key); // re-insert: Map order is least recently written first
@@ -144,7 +145,7 @@ export function createMemoryHistoryStore(opts: {
     rooms.set(key, log);
     const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
     if (opts.size > 0) {
-      const bytes = messageBytes(stored);
+      const bytes = messageBytes(stored, dataLength);
       log.messages.push(stored);
       log.sizes.push(bytes);
       log.bytes += bytes;
@@ -165,8 +166,8 @@ export function createMemoryHistoryStore(opts: {
     // runs once per batch instead of once per message; the rooms end as append would leave them.
     async appendMany(items) {
       const touched = new Map<string, RoomLog>();
-      const out = items.map(({ roomKey, message }) => {
-        const { stored, log } = put(roomKey, message, false);
+      const out = items.map(({ roomKey, message, dataLength }) => {
+        const { stored, log } = put(roomKey, message, false, dataLength);
         touched.set(roomKey, log);
         return stored;
       });

@@ -33,6 +33,8 @@ export interface PublishItem {
   source: string;
   rooms: readonly string[];
   data: unknown;
+  /** JSON.stringify(data).length when the caller has measured it already (the history's size estimate). */
+  dataLength?: number;
 }
 
 /** What the relay needs to know about the cluster (see setup-cluster.ts). */
@@ -114,11 +116,11 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
     let clusterUp = cluster ? cluster.canPublish() : true;
     if (!clusterUp && cluster?.whenDown === 'reject') refuse();
     const ts = now();
-    const entries: Array<{ roomKey: string; message: Message }> = [];
+    const entries: Array<{ roomKey: string; message: Message; dataLength?: number }> = [];
     const counts = new Map<string, number>();
-    for (const { source, rooms, data } of items) {
+    for (const { source, rooms, data, dataLength } of items) {
       counts.set(source, (counts.get(source) ?? 0) + 1);
-      for (const room of rooms) entries.push({ roomKey: roomKey(source, room), message: { source, data, room_id: room, ts } });
+      for (const room of rooms) entries.push({ roomKey: roomKey(source, room), message: { source, data, room_id: room, ts }, dataLength });
     }
     if (metrics) for (const [source, n] of counts) metrics.messagesIn.inc({ source }, n);
     let stored: Message[] | undefined;

@@ -69,7 +69,8 @@ function targetRooms(ctx: ServerContext, raw: unknown): string[] {
   return roomList(ctx, singleField(raw, 'room_ids'), 'message', LEGACY_MESSAGES.roomIdsRequired);
 }
 
-function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.config.limits.maxMessageBytes): void {
+/** Throws past `max` bytes of JSON; returns the JSON's length in characters (the history's size estimate reuses it). */
+function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.config.limits.maxMessageBytes): number {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -79,6 +80,7 @@ function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.c
   }
   const bytes = Buffer.byteLength(text ?? '');
   if (bytes > max) throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${max}`);
+  return text?.length ?? 0;
 }
 
 /**
@@ -158,22 +160,23 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
         const parsed = logEntriesSchema.safeParse(entries);
         if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
         const rooms = targetRooms(ctx, roomIds);
+        let lengths: number[];
         if (publishRooms) {
           const hookCfg = ctx.config.sources[source]!.hook;
           const outside = rooms.filter((r) => !publishRooms.includes(r));
           if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
           // Unsigned hooks have a size limit of their own, never above the server's.
           const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
-          for (const entry of parsed.data) checkSize(ctx, entry, 'log entry', maxBytes);
+          lengths = parsed.data.map((entry) => checkSize(ctx, entry, 'log entry', maxBytes));
           if (!hookBucket(socket).take(parsed.data.length)) {
             throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
           }
         } else {
           checkPostRights(socket, rooms);
-          for (const entry of parsed.data) checkSize(ctx, entry, 'log entry');
+          lengths = parsed.data.map((entry) => checkSize(ctx, entry, 'log entry'));
         }
         // One history round trip for the whole batch; each entry still its own newMsg per room.
-        await ctx.relay.publishMany(parsed.data.map((entry) => ({ source, rooms, data: entry })));
+        await ctx.relay.publishMany(parsed.data.map((entry, i) => ({ source, rooms, data: entry, dataLength: lengths[i] })));
       });
     },
 
