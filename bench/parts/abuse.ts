@@ -134,6 +134,9 @@ async function pushFor(
 
 const payload = (bytes: number) => 'p'.repeat(bytes);
 
+/** A difference with its sign: "+2.1 MiB", "-7.4 MiB". */
+const signed = (n: number) => (n >= 0 ? `+${fmtBytes(n)}` : `-${fmtBytes(-n)}`);
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'Stalled readers of a busy room',
@@ -310,10 +313,10 @@ export async function abusePart(ctx: PartContext): Promise<PartOutput> {
       `${scenario.twin}: ${twin.traffic}`,
       fmtBytes(twin.peak.heapUsed),
       fmtBytes(attack.peak.heapUsed),
-      fmtBytes(dHeap),
+      signed(dHeap),
       fmtBytes(twin.peak.rss),
       fmtBytes(attack.peak.rss),
-      fmtBytes(dRss),
+      signed(dRss),
       attack.bounds,
       attack.aliveDetail,
     ]);
@@ -321,7 +324,7 @@ export async function abusePart(ctx: PartContext): Promise<PartOutput> {
     targets.push({
       target: `${scenario.name}: cost over the well-behaved twin, server alive after`,
       goal: `≤ ${fmtBytes(TARGET_BYTES)} heap and RSS, alive`,
-      measured: measurable ? `heap +${fmtBytes(dHeap)}, RSS +${fmtBytes(dRss)}, alive: ${attack.aliveDetail}` : `not measured: ${attack.aliveDetail}`,
+      measured: measurable ? `heap ${signed(dHeap)}, RSS ${signed(dRss)}, alive: ${attack.aliveDetail}` : `not measured: ${attack.aliveDetail}`,
       met: measurable ? dHeap <= TARGET_BYTES && dRss <= TARGET_BYTES && attack.alive : false,
     });
   }

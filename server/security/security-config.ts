@@ -48,7 +48,7 @@ export const sourceSecurityShape = {
 };
 
 /** The connection caps' defaults: on, so one address or one source cannot fill an instance. */
-export const CONNECTION_CAP_DEFAULTS = { perIp: 256, hookPerIp: 16, hookPerSource: 256 } as const;
+export const CONNECTION_CAP_DEFAULTS = { perIp: 256, hookPerIp: 8, hookPerSource: 256 } as const;
 
 /** The security limits (merged into `limits` in server/config.ts). 0 turns a cap off. */
 export const securityLimitsShape = {

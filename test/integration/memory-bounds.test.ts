@@ -164,7 +164,7 @@ describe('unsigned hook floods: connection caps refuse with a clear code', () =>
   it('the default caps are on', async () => {
     const defaults = await startServer();
     try {
-      expect(defaults.context.config.limits).toMatchObject({ maxConnectionsPerIp: 256, maxHookConnectionsPerIp: 16, maxHookConnectionsPerSource: 256 });
+      expect(defaults.context.config.limits).toMatchObject({ maxConnectionsPerIp: 256, maxHookConnectionsPerIp: 8, maxHookConnectionsPerSource: 256 });
       expect(defaults.context.config.history).toMatchObject({ maxBytes: 64 * 1024 * 1024, maxRoomBytes: 4 * 1024 * 1024 });
       expect(defaults.context.config.presence).toMatchObject({ maxUsersPerSource: 5000, pageViews: { maxPerSource: 5000 } });
     } finally {

@@ -5,12 +5,13 @@ describe('answer admission', () => {
   it('admits answers within the budget per turn and refuses the rest until the queue drains', async () => {
     let queued = 0;
     let refused = 0;
-    const a = createAnswerAdmission({ budget: 10, queued: () => queued, onRefuse: () => refused++ });
+    const a = createAnswerAdmission({ budget: 40, queued: () => queued, onRefuse: () => refused++ });
+    // A quarter of the budget per turn.
     expect([a.admit(4), a.admit(4), a.admit(4)]).toEqual([true, true, false]);
     expect(refused).toBe(1);
     // Next turn: what was admitted is now queued (the output budget counts it).
     await new Promise((r) => setImmediate(r));
-    queued = 8;
+    queued = 38;
     expect(a.admit(4)).toBe(false);
     queued = 0;
     expect(a.admit(4)).toBe(true);
