@@ -8,6 +8,7 @@ import { joinRoom, type RoomTarget } from './connection';
 import { refusalNotice } from './refusal';
 import { renderArgs, renderTable } from './render-value';
 import { createNetworkView } from './network-view';
+import { createBrowserSourceMaps } from './source-maps';
 import { compileFilter, createRowStore, toNdjson, type Filter, type Row } from './state';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -97,6 +98,48 @@ function updateVitals(): void {
   }
 }
 
+// Source maps: fetched only from origins the user allowed with a click (the entry's URLs are untrusted).
+const sourceMaps = createBrowserSourceMaps((file) => {
+  for (const row of store.rows) {
+    if (row.callSite?.file !== file) continue;
+    const site = rowNodes.get(row.id)?.querySelector<HTMLElement>('.site');
+    if (site) fillSite(site, row);
+  }
+});
+const mapsAsk = $<HTMLElement>('maps-ask');
+let askedOrigin = '';
+$('maps-yes').addEventListener('click', () => {
+  mapsAsk.hidden = true;
+  if (askedOrigin) sourceMaps.allow(askedOrigin);
+  for (const row of store.rows) {
+    const site = row.callSite && rowNodes.get(row.id)?.querySelector<HTMLElement>('.site');
+    if (site) fillSite(site, row);
+  }
+});
+$('maps-no').addEventListener('click', () => {
+  mapsAsk.hidden = true;
+});
+
+/** The call site cell: the original position when a source map gave one, the generated one otherwise. */
+function fillSite(site: HTMLElement, row: Row): void {
+  site.replaceChildren();
+  if (!row.callSite) return;
+  const generated = row.callSite;
+  const mapped = sourceMaps.map(generated);
+  const { file, line, col, fn } = mapped ?? generated;
+  site.append(el('span', undefined, `${fileName(file)}:${line}:${col}`));
+  site.title = `${fn ? `${fn} ` : ''}${file}:${line}:${col}${mapped ? `\n(generated: ${generated.file}:${generated.line}:${generated.col})` : ''}`;
+  site.classList.toggle('mapped', mapped !== undefined);
+  const origin = sourceMaps.originOf(generated.file);
+  site.onclick = origin && !sourceMaps.isAllowed(origin)
+    ? () => {
+        askedOrigin = origin;
+        $('maps-text').textContent = `Fetch source maps from ${origin} to show original call sites? Only scripts and maps of that origin are fetched, for this tab.`;
+        mapsAsk.hidden = false;
+      }
+    : null;
+}
+
 function renderRow(row: Row): HTMLElement {
   const node = el('div', `row lvl-${row.level}`);
   node.dataset.level = row.level;
@@ -130,11 +173,7 @@ function renderRow(row: Row): HTMLElement {
     msg.append(' ', d);
   }
   const site = el('span', 'site');
-  if (row.callSite) {
-    const { file, line, col, fn } = row.callSite;
-    site.append(el('span', undefined, `${fileName(file)}:${line}:${col}`));
-    site.title = `${fn ? `${fn} ` : ''}${file}:${line}:${col}`;
-  }
+  fillSite(site, row);
   node.append(t, el('span', 'lvl', row.level), sess, msg, site);
   if (row.entry?.dropped) {
     node.prepend(el('div', 'dropped', `⚠ ${row.entry.dropped} earlier entr${row.entry.dropped === 1 ? 'y was' : 'ies were'} lost (the page's buffer was full)`));

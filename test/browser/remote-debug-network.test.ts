@@ -34,7 +34,9 @@ async function startSite(pages: Map<string, string>): Promise<{ url: string; ser
       res.writeHead(status, { 'content-type': type, 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', ...extra }).end(body);
     if (pathname === '/js/node_im_remote_debug.js') return send(200, 'text/javascript', readFileSync(HOOK_BUNDLE, 'utf8'));
     const page = pages.get(pathname);
-    if (page) return send(200, pathname.endsWith('.js') ? 'text/javascript' : 'text/html', page);
+    // Built scripts and maps are readable cross-origin (as on a CDN): /debug fetches them from its own origin.
+    const cors: Record<string, string> = pathname.startsWith('/dist/') ? { 'access-control-allow-origin': '*' } : {};
+    if (page) return send(200, pathname.endsWith('.js') ? 'text/javascript' : pathname.endsWith('.map') ? 'application/json' : 'text/html', page, cors);
     switch (pathname) {
       case '/api/ok':
         return send(200, 'application/json', '{"ok":true}', { 'x-trace': 'abc' });
@@ -405,7 +407,7 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     await p.close();
   });
 
-  it('a bundled page with a source map: im-debug tail shows the original call sites, fetching maps only from allowed origins', async () => {
+  it('a bundled page with a source map: im-debug tail and /debug show the original call sites, fetching maps only from allowed origins', async () => {
     // A real bundle: TypeScript, minified, with a linked source map, as a build tool makes it.
     const source = ['export function checkout(total: number): void {', "  console.warn('checkout total', total);", "  fetch('/api/down');", '}', 'checkout(3);', ''].join('\n');
     const built = buildSync({ stdin: { contents: source, sourcefile: 'src/shop.ts', loader: 'ts' }, minify: true, sourcemap: true, write: false, outfile: path.join(process.cwd(), 'dist-test/bundle.js'), format: 'iife' });
@@ -452,6 +454,21 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     const json = (await tailLines('--source-maps', dir, '--json')).map((l) => JSON.parse(l) as Message);
     expect(JSON.stringify(json)).toContain('/dist/bundle.js');
     expect(JSON.stringify(json)).not.toContain('shop.ts');
+
+    // /debug: the generated location until the user allows the page's origin with a click.
+    requested.length = 0;
+    const viewer = await browser.newPage();
+    await openDebugPage(viewer, relay.url);
+    const warnSite = viewer.locator('#list .row:has-text("checkout total") .site');
+    await expect.poll(() => warnSite.textContent(), { timeout: 20_000 }).toMatch(/^bundle\.js:1:\d+$/);
+    expect(requested.filter((r) => r.startsWith('/dist/'))).toEqual([]);
+    await warnSite.click();
+    expect(await viewer.textContent('#maps-text')).toContain(site.url);
+    await viewer.click('#maps-yes');
+    await expect.poll(() => warnSite.textContent(), { timeout: 20_000 }).toMatch(/^shop\.ts:2:\d+$/);
+    expect(await warnSite.getAttribute('title')).toContain('generated: ');
+    expect(requested.filter((r) => r.startsWith('/dist/')).sort()).toEqual(['/dist/bundle.js', '/dist/bundle.js.map']);
+    await viewer.close();
   });
 
   it('/debug shows a Network view and the rows in the console view; im-debug tail prints NET rows', async () => {

@@ -1,0 +1,96 @@
+/**
+ * Call sites through source maps in /debug. A URL in an entry is untrusted (unsigned hooks can
+ * write into debug rooms), so nothing is fetched from an origin until the user allowed it with
+ * a click; the choice lasts for the tab (sessionStorage). Maps are cached per script, loads are
+ * time-limited and never hold up the list: a row shows the generated location first and the
+ * original one once its map is in.
+ */
+import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import type { CallSite } from '../packages/protocol/log-entry';
+
+const KEY = 'node-im-debug-source-map-origins';
+const MAPPING_URL = /\/\/[#@] ?sourceMappingURL=([^\s'"]+)\s*$/;
+
+export interface BrowserSourceMaps {
+  originOf(file: string): string | undefined;
+  isAllowed(origin: string): boolean;
+  allow(origin: string): void;
+  /** The original position when the script's map is loaded; starts loading it otherwise (allowed origins only). */
+  map(site: CallSite): CallSite | undefined;
+}
+
+export function createBrowserSourceMaps(onLoaded: (file: string) => void): BrowserSourceMaps {
+  const allowed = new Set<string>();
+  try {
+    for (const o of JSON.parse(sessionStorage.getItem(KEY) ?? '[]') as string[]) allowed.add(o);
+  } catch {
+    /* storage blocked: nothing allowed yet */
+  }
+  const maps = new Map<string, TraceMap | null | 'loading'>();
+
+  const originOf = (file: string): string | undefined => {
+    try {
+      const u = new URL(file);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const get = async (url: string): Promise<Response | undefined> => {
+    const o = originOf(url);
+    if (!o || !allowed.has(o)) return undefined;
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000), credentials: 'omit', redirect: 'error' });
+    return res.ok ? res : undefined;
+  };
+  const load = async (file: string): Promise<TraceMap | null> => {
+    const script = await get(file);
+    if (!script) return null;
+    const text = await script.text();
+    const ref = script.headers.get('sourcemap') ?? MAPPING_URL.exec(text.slice(-4096))?.[1];
+    if (!ref) return null;
+    let mapText: string | undefined;
+    let mapUrl = file;
+    if (ref.startsWith('data:')) {
+      const comma = ref.indexOf(',');
+      mapText = ref.slice(5, comma).endsWith(';base64') ? atob(ref.slice(comma + 1)) : decodeURIComponent(ref.slice(comma + 1));
+    } else {
+      mapUrl = new URL(ref, file).href;
+      mapText = await (await get(mapUrl))?.text();
+    }
+    return mapText ? new TraceMap(JSON.parse(mapText) as ConstructorParameters<typeof TraceMap>[0], mapUrl) : null;
+  };
+
+  return {
+    originOf,
+    isAllowed: (origin) => allowed.has(origin),
+    allow(origin) {
+      allowed.add(origin);
+      try {
+        sessionStorage.setItem(KEY, JSON.stringify([...allowed]));
+      } catch {
+        /* for this page only */
+      }
+      for (const [file, m] of maps) if (m === null && originOf(file) === origin) maps.delete(file);
+    },
+    map(site) {
+      const m = maps.get(site.file);
+      if (m === undefined) {
+        const o = originOf(site.file);
+        if (!o || !allowed.has(o)) return undefined;
+        if (maps.size > 200) maps.delete(maps.keys().next().value as string);
+        maps.set(site.file, 'loading');
+        load(site.file)
+          .catch(() => null)
+          .then((loaded) => {
+            maps.set(site.file, loaded);
+            if (loaded) onLoaded(site.file);
+          });
+        return undefined;
+      }
+      if (m === null || m === 'loading') return undefined;
+      const pos = originalPositionFor(m, { line: site.line, column: Math.max(0, site.col - 1) });
+      if (pos.source === null || pos.line === null) return undefined;
+      return { file: pos.source, line: pos.line, col: (pos.column ?? 0) + 1, ...(pos.name ? { fn: pos.name } : site.fn ? { fn: site.fn } : {}) };
+    },
+  };
+}
