@@ -36,7 +36,7 @@ const PART_LIMIT_MS: Record<PartName, number> = {
   memory: 120_000,
   browser: 90_000,
   viewer: 60_000,
-  push: 300_000,
+  push: 240_000,
   abuse: 240_000,
   startup: 120_000,
 };
