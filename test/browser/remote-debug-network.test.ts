@@ -309,7 +309,11 @@ ${hookTag(relay.url)}
 
   it('bodies: off by default; with data-network-bodies, text bodies up to 8 KB and never binary ones; the page gets everything', async () => {
     expect(network().some((n) => n.responseBody !== undefined || n.requestBody !== undefined)).toBe(false);
-    pages.set('/bodies.html', `<!doctype html>${hookTag(relay.url, ' data-network-bodies').replace('net-tab', 'bodies-tab')}<script src="/app.js"></script>`);
+    pages.set(
+      '/bodies.html',
+      `<!doctype html><script>window.orig = [window.fetch, XMLHttpRequest.prototype.open, XMLHttpRequest.prototype.send, XMLHttpRequest.prototype.setRequestHeader, navigator.sendBeacon, window.WebSocket, WebSocket.prototype.send, window.EventSource, EventSource.prototype.close];</script>
+${hookTag(relay.url, ' data-network-bodies').replace('net-tab', 'bodies-tab')}<script src="/app.js"></script>`,
+    );
     const p = await browser.newPage();
     await p.goto(`${site.url}/bodies.html`);
     expect(await p.evaluate('tests.fetchBig()')).toBe(20_000);
@@ -325,16 +329,22 @@ ${hookTag(relay.url)}
     expect(post.responseBody).toBe('{"created":1}');
     const xbig = await waitNet((n) => n.type === 'xhr' && n.url.endsWith('/api/big'), 'xhr big', 'bodies-tab');
     expect(xbig.responseBody?.length).toBe(8192);
+    // Wrapped while installed (natively named: Proxies), the very originals again after uninstall.
+    const now = 'JSON.stringify([window.fetch, XMLHttpRequest.prototype.open, XMLHttpRequest.prototype.send, XMLHttpRequest.prototype.setRequestHeader, navigator.sendBeacon, window.WebSocket, WebSocket.prototype.send, window.EventSource, EventSource.prototype.close].map(function (f, i) { return f === orig[i]; }))';
+    expect(await p.evaluate(now)).toBe(JSON.stringify(Array(9).fill(false)));
+    expect(await p.evaluate('[fetch.name, /\\[native code\\]/.test(String(fetch)), WebSocket.name, XMLHttpRequest.prototype.open.length]')).toEqual(['fetch', true, 'WebSocket', 2]);
+    await p.evaluate('NODE_IM_REMOTE_DEBUG.hook.uninstall()');
+    expect(await p.evaluate(now)).toBe(JSON.stringify(Array(9).fill(true)));
     await p.close();
   });
 
   it('data-network="off" captures no requests', async () => {
-    pages.set('/off.html', `<!doctype html>${hookTag(relay.url, ' data-network="off"').replace('net-tab', 'off-tab')}<script src="/app.js"></script><script>console.log('off page')</script>`);
+    pages.set('/off.html', `<!doctype html><script>window.f0 = window.fetch;</script>${hookTag(relay.url, ' data-network="off"').replace('net-tab', 'off-tab')}<script src="/app.js"></script><script>console.log('off page')</script>`);
     const p = await browser.newPage();
     await p.goto(`${site.url}/off.html`);
     expect(await p.evaluate('tests.fetchOk()')).toEqual({ ok: true });
     await until(() => entries().some((e) => e.kind === 'log' && e.session === 'off-tab'), 20_000, 'off page log');
-    expect(await p.evaluate('String(window.fetch).includes("native code")')).toBe(true);
+    expect(await p.evaluate('window.fetch === window.f0')).toBe(true);
     await p.evaluate('NODE_IM_REMOTE_DEBUG.hook.flush()');
     expect(network('off-tab')).toEqual([]);
     await p.close();
