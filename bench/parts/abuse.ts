@@ -30,6 +30,9 @@ interface Plan {
   perIp: number;
   /** Unsigned hook connections one address may open (the default cap). */
   hookPerIp: number;
+  /** Pushes of the many-rooms run and waves of the made-up users run: the same for attack and twin. */
+  pushes: number;
+  waves: number;
 }
 
 interface RunOutcome {
@@ -208,11 +211,12 @@ const SCENARIOS: Scenario[] = [
     attack: 'every wave new userids (the legacy sign does not cover them), 30 page views each',
     twin: 'the same waves, the same users each time',
     async run(server, hostile, plan) {
-      const end = Date.now() + plan.durationMs;
+      // Counted waves, bounded in time too (half again the others' time, so a slow run still ends).
+      const end = Date.now() + plan.durationMs * 1.5;
       let wave = 0;
       let views = 0;
       let users = 0;
-      while (Date.now() < end) {
+      while (Date.now() < end && wave < plan.waves) {
         const { clients } = await openMany(plan.perIp, (i) => wsUrl(server, readerQuery('lobby', hostile ? `fake-${wave}-${i}` : `user-${i}`)));
         users += clients.length;
         for (let v = 0; v < 30; v++) {
@@ -232,7 +236,8 @@ const SCENARIOS: Scenario[] = [
     attack: 'pushes of 32 KB, each to a new room',
     twin: 'the same pushes to one room',
     async run(server, hostile, plan) {
-      const pushes = await pushFor(server, plan.durationMs, 2000, (i) => (hostile ? `room-${i}` : 'one-room'), payload(32 * 1024), 8);
+      // The same count for both (bounded in time too): a run that happened to push more would look dearer.
+      const pushes = await pushFor(server, plan.durationMs * 1.5, 2000, (i) => (hostile ? `room-${i}` : 'one-room'), payload(32 * 1024), 8, plan.pushes);
       return `${fmtInt(pushes)} pushes of 32 KB to ${hostile ? `${fmtInt(pushes)} rooms` : 'one room'}`;
     },
   },
@@ -295,7 +300,13 @@ async function runOnce(scenario: Scenario, hostile: boolean, plan: Plan): Promis
 }
 
 export async function abusePart(ctx: PartContext): Promise<PartOutput> {
-  const plan: Plan = { durationMs: ctx.quick ? 3000 : 10_000, perIp: CONNECTION_CAP_DEFAULTS.perIp, hookPerIp: CONNECTION_CAP_DEFAULTS.hookPerIp };
+  const plan: Plan = {
+    durationMs: ctx.quick ? 3000 : 10_000,
+    perIp: CONNECTION_CAP_DEFAULTS.perIp,
+    hookPerIp: CONNECTION_CAP_DEFAULTS.hookPerIp,
+    pushes: ctx.quick ? 400 : 1200,
+    waves: ctx.quick ? 1 : 3,
+  };
   const rows: string[][] = [];
   const targets: TargetCheck[] = [];
   // BENCH_ABUSE=<words>: only the scenarios whose name holds one of them (for trying one out).
