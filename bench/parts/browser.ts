@@ -305,8 +305,8 @@ export async function browserPart(ctx: PartContext): Promise<PartOutput> {
       'share. That row counts the in-call cost only, because the page is read out at its load event. The hook does the ' +
       'minimum in the call (argument serialisation into a bounded buffer, one `Error` for the call site) and defers the rest.',
     'fetch: the same page, the native `fetch` kept before the hook wrapped it. The wrapper does, in the call, one `Error` for the ' +
-      'initiator, the URL resolved and the request headers copied; when the response comes, its headers and Content-Length; the ' +
-      'Resource Timing lookup, redaction of headers and the entry\'s JSON happen when the batch is sent. Bodies are never read ' +
+      'initiator, the URL resolved and the request headers copied; when the response comes, its headers and Content-Length, and ' +
+      'the URL and headers redacted; the Resource Timing lookup, the call site and the entry\'s JSON when the batch is sent. Bodies are never read ' +
       '(`data-network-bodies` is off). Round trips go to the relay\'s `/healthz` on 127.0.0.1, the shortest real request there is, ' +
       'so the ratio is the worst case; a request to a real API takes milliseconds more on both sides.',
   );
