@@ -128,6 +128,8 @@ const APP_JS = `window.tests = {
     });
   },
   beacon: function () { return navigator.sendBeacon('/api/post?key=${SECRET_TOKEN}', 'ping=1'); },
+  beaconTooLarge: function () { return navigator.sendBeacon('/api/post?big=1', 'x'.repeat(70000)); },
+  sseRefused: function () { return new Promise(function (resolve) { var es = new EventSource('/api/missing'); es.onerror = function () { resolve(es.readyState); }; }); },
   sse: function () {
     return new Promise(function (resolve) {
       var es = new EventSource('/sse'); var got = [];
@@ -283,8 +285,12 @@ ${hookTag(relay.url)}
     expect(await run('tests.sse()')).toBe('one,two');
     expect(await run('tests.ws()')).toBe('1000 string,object');
     expect(await run(`tests.wsRefused('ws://127.0.0.1:${closedPort}/nothing')`)).toBe(1006);
+    expect(await run('tests.beaconTooLarge()')).toBe(false); // over the browser's 64 KB beacon quota
+    expect(await run('tests.sseRefused()')).toBe(2); // CLOSED: a 404 is not an event stream
 
     expect(await waitNet((n) => n.type === 'beacon', 'beacon')).toMatchObject({ method: 'POST', url: `${site.url}/api/post?key=[redacted]`, requestSize: 6, statusText: 'queued' });
+    expect(await waitNet((n) => n.type === 'beacon' && n.url.endsWith('big=1'), 'beacon refused')).toMatchObject({ level: 'error', failure: expect.stringMatching(/^not queued/), requestSize: 70000 });
+    expect(await waitNet((n) => n.type === 'eventsource' && n.url.endsWith('/api/missing'), 'sse refused')).toMatchObject({ event: 'error', level: 'error', failure: expect.stringMatching(/closed/) });
     await waitNet((n) => n.type === 'eventsource' && n.event === 'open', 'sse open');
     expect(await waitNet((n) => n.type === 'eventsource' && n.event === 'close', 'sse close')).toMatchObject({ messages: { received: 2, receivedBytes: 6 } });
     expect(await waitNet((n) => n.type === 'websocket' && n.event === 'open', 'ws open')).toMatchObject({ status: 101, url: `ws://${new URL(site.url).host}/ws` });
