@@ -74,13 +74,18 @@ function checkedMessage(ctx: ServerContext, source: string, roomId: string, data
  * then the newer checks (strong sign timestamp and replay, origin, limits).
  */
 export async function parseNotify(ctx: ServerContext, rawBody: unknown, origin: string | undefined): Promise<NotifyRequest> {
+  const { n, verified } = checkNotify(ctx, rawBody, origin);
+  await claimNonce(ctx, verified);
+  return n;
+}
+
+/** parseNotify up to the nonce, which the caller claims (a strong sign's replay check). */
+function checkNotify(ctx: ServerContext, rawBody: unknown, origin: string | undefined): { n: NotifyRequest; verified: VerifiedSign } {
   const body = fieldsOf(rawBody);
   const { source, data, sign, roomId } = requiredFields(body, true);
   const cfg = sourceConfig(ctx, source);
   const verified = verifyNotifySign(ctx, cfg, source, roomId, data, { ...signFields(body), sign }, LEGACY_MESSAGES.notifySignFailed);
-  const n = checkedMessage(ctx, source, roomId, data, body.filename, origin, cfg.corsOrigins);
-  await claimNonce(ctx, verified);
-  return n;
+  return { n: checkedMessage(ctx, source, roomId, data, body.filename, origin, cfg.corsOrigins), verified };
 }
 
 export function originAllowed(allowed: readonly string[], origin: string): boolean {
@@ -205,19 +210,38 @@ export async function acceptBatch(ctx: ServerContext, rawBody: unknown, meta: No
       }
     });
   } else {
-    // Each message checked as /api/notify checks it; the nonce claims go out in order, so a
-    // nonce used twice in one batch is refused the second time.
-    const parsed = await Promise.allSettled(list.map((m) => parseNotify(ctx, m, meta.origin)));
-    parsed.forEach((p, i) => {
-      if (p.status === 'fulfilled') checked[i] = p.value;
-      else results[i] = refusal(p.reason);
+    // Each message checked as /api/notify checks it (synchronously: md5 signs need no round
+    // trip); then the strong signs' nonces are claimed, in order, so a nonce used twice in one
+    // batch is refused the second time.
+    const claims: Array<Promise<void>> = [];
+    const claimed: number[] = [];
+    list.forEach((m, i) => {
+      try {
+        const { n, verified } = checkNotify(ctx, m, meta.origin);
+        checked[i] = n;
+        if (verified.nonceKey) {
+          claims.push(claimNonce(ctx, verified));
+          claimed.push(i);
+        }
+      } catch (err) {
+        results[i] = refusal(err);
+      }
+    });
+    (await Promise.allSettled(claims)).forEach((c, k) => {
+      if (c.status === 'fulfilled') return;
+      const i = claimed[k]!;
+      checked[i] = undefined;
+      results[i] = refusal(c.reason);
     });
   }
 
   // Source allowances count the messages that passed their checks, per source.
   const bySource = new Map<string, number[]>();
   checked.forEach((n, i) => {
-    if (n) bySource.set(n.source, [...(bySource.get(n.source) ?? []), i]);
+    if (!n) return;
+    const indexes = bySource.get(n.source);
+    if (indexes) indexes.push(i);
+    else bySource.set(n.source, [i]);
   });
   await Promise.all(
     [...bySource].map(async ([source, indexes]) => {
