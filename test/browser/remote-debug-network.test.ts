@@ -259,7 +259,7 @@ ${hookTag(relay.url)}
   });
 
   it('XMLHttpRequest: async, sync, 404, abort, timeout, refused, and responseTypes as the page asked', async () => {
-    expect(await run(`tests.xhr('GET', '/api/ok?password=p4ss')`)).toMatchObject({ status: 200, body: 11, states: '234' });
+    expect(await run(`tests.xhr('GET', '/api/ok?password=p4ss')`)).toMatchObject({ status: 200, body: 11, states: expect.stringMatching(/^23+4$/) });
     // Sync: loadend fires inside send(), as without the hook.
     expect(await run(`tests.xhr('GET', '/api/ok', { sync: true })`)).toMatchObject({ status: 200, body: 11, states: '4' });
     expect(await run(`tests.xhr('GET', '/api/missing')`)).toMatchObject({ status: 404 });
@@ -413,7 +413,8 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     await p.goto(`${site.url}/vitals.html`);
     const perf = (metric: string) => entries().find((e): e is PerformanceEntryData => e.kind === 'performance' && e.session === 'vitals-tab' && e.metric === metric);
     await until(() => perf('LCP') !== undefined && perf('CLS') !== undefined, 20_000, 'LCP and CLS');
-    expect(perf('LCP')).toMatchObject({ level: 'info', rating: 'good', detail: { element: expect.stringMatching(/^(h1#hero|p#text)/) } });
+    // Its rating depends on how busy the machine is; that it has one, and the element, do not.
+    expect(perf('LCP')).toMatchObject({ rating: expect.stringMatching(/good|needs-improvement|poor/), detail: { element: expect.stringMatching(/^(h1#hero|p#text)/) } });
     expect(perf('CLS')!.value).toBeGreaterThan(0);
     await p.click('#slow');
     await until(() => perf('INP') !== undefined && perf('longtask') !== undefined, 20_000, 'INP and a long task');
