@@ -344,6 +344,25 @@ ${hookTag(relay.url, ' data-network-bodies').replace('net-tab', 'bodies-tab')}<s
     await p.close();
   });
 
+  it('beforeSend sees network entries already redacted', async () => {
+    pages.set(
+      '/before-send.html',
+      `<!doctype html><script src="/js/node_im_remote_debug.js" data-server="${relay.url}" data-autostart="false"></script>
+<script>window.seen = []; NODE_IM_REMOTE_DEBUG.install({ session: 'bs-tab', beforeSend: function (e) { if (e.kind === 'network') seen.push(JSON.stringify(e)); return e; } });</script>
+<script src="/app.js"></script>`,
+    );
+    const p = await browser.newPage();
+    await p.goto(`${site.url}/before-send.html`);
+    expect(await p.evaluate('tests.fetchOk()')).toEqual({ ok: true });
+    await waitNet((n) => n.url.includes('/api/ok?token'), 'redacted fetch', 'bs-tab');
+    const seen = (await p.evaluate('seen.join()')) as string;
+    expect(seen).toContain('/api/ok?token=[redacted]&x=1');
+    expect(seen).toContain('"authorization":"[redacted]"');
+    expect(seen).not.toContain(SECRET_TOKEN);
+    expect(seen).not.toContain('s3cr3t-bearer-value');
+    await p.close();
+  });
+
   it('data-network="off" captures no requests', async () => {
     pages.set('/off.html', `<!doctype html><script>window.f0 = window.fetch;</script>${hookTag(relay.url, ' data-network="off"').replace('net-tab', 'off-tab')}<script src="/app.js"></script><script>console.log('off page')</script>`);
     const p = await browser.newPage();
