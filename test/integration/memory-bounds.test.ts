@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckResult, HistoryResult } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
+import { Redis } from 'ioredis';
+import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
+import { createRedisHistoryStore } from '../../server/cluster/redis-history-store';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
@@ -244,4 +247,38 @@ describe('history answers wait their turn while output is at its budget', () => 
     expect(await boundHits(server, 'history_answers_deferred')).toBeGreaterThanOrEqual(refused.length);
     for (const r of readers) r.close();
   }, 60_000);
+});
+
+describe('history bytes per room (memory and Redis stores)', () => {
+  const prefix = `bounds-h-${randomUUID().slice(0, 8)}`;
+  const redis = hasRedis ? new Redis(REDIS_URL) : undefined;
+  afterAll(async () => {
+    if (!redis) return;
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+  const kinds: Array<[string, (onEvict: (n: number) => void) => HistoryStore]> = [
+    ['memory', (onEvict) => createMemoryHistoryStore({ size: 200, maxAgeMs: 3_600_000, maxRoomBytes: 50_000, onEvict: (_w, n) => onEvict(n) })],
+    ...(redis
+      ? [['redis', (onEvict: (n: number) => void) => createRedisHistoryStore({ redis, prefix, size: 200, maxAgeMs: 3_600_000, positionTtlSeconds: 3600, maxRoomBytes: 50_000, onEvict })] as [string, (onEvict: (n: number) => void) => HistoryStore]]
+      : []),
+  ];
+
+  it.each(kinds)('%s: the oldest go past maxRoomBytes, the newest stays, counted; offsets go on', async (_kind, make) => {
+    let evicted = 0;
+    const store = make((n) => (evicted += n));
+    const room = `demo:bytes-${randomUUID().slice(0, 6)}`;
+    let last = 0;
+    for (let i = 0; i < 30; i++) last = (await store.append(room, { source: 'demo', room_id: 'r', data: `${String(i).padStart(2, '0')}${'b'.repeat(5000)}`, ts: Date.now() })).offset!;
+    const kept = (await store.read(room, { room_id: 'r' }, 500)).messages;
+    expect(kept.length).toBeGreaterThan(2);
+    expect(kept.length).toBeLessThan(30);
+    expect(kept[kept.length - 1]!.offset).toBe(last);
+    expect(evicted).toBe(30 - kept.length);
+    // One message bigger than the bound alone: it is kept, the rest go.
+    const huge = await store.append(room, { source: 'demo', room_id: 'r', data: 'h'.repeat(80_000), ts: Date.now() });
+    expect((await store.read(room, { room_id: 'r' }, 500)).messages.map((m) => m.offset)).toEqual([huge.offset]);
+    expect(huge.offset).toBe(last + 1);
+  });
 });
