@@ -143,7 +143,11 @@ export function createMemoryHistoryStore(opts: {
       }
     }
     rooms.set(key, log);
-    const stored: Message = { ...message, offset: log.next++, epoch: log.epoch };
+    // Object.assign, not `{ ...message, offset, epoch }`: on Node 20 that spread costs
+    // microseconds per message, more than the rest of the append (bench/: push).
+    const stored: Message = Object.assign({}, message);
+    stored.offset = log.next++;
+    stored.epoch = log.epoch;
     if (opts.size > 0) {
       const bytes = messageBytes(stored, dataLength);
       log.messages.push(stored);

@@ -184,7 +184,12 @@ export function createRedisHistoryStore(opts: RedisHistoryStoreOptions): History
   function appended(roomKey: string, message: Message, ts: number, reply: unknown): Message {
     const [epoch, offset, dropped] = reply as [string, number, number];
     if (dropped > 0) opts.onEvict?.(Number(dropped), roomKey);
-    return { ...message, ts, offset: Number(offset), epoch };
+    // Not a `{ ...message, … }` spread: on Node 20 it costs microseconds per message.
+    const stored: Message = Object.assign({}, message);
+    stored.ts = ts;
+    stored.offset = Number(offset);
+    stored.epoch = epoch;
+    return stored;
   }
 
   return {

@@ -84,7 +84,9 @@ function checkNotify(ctx: ServerContext, rawBody: unknown, origin: string | unde
   const body = fieldsOf(rawBody);
   const { source, data, sign, roomId } = requiredFields(body, true);
   const cfg = sourceConfig(ctx, source);
-  const verified = verifyNotifySign(ctx, cfg, source, roomId, data, { ...signFields(body), sign }, LEGACY_MESSAGES.notifySignFailed);
+  const fields = signFields(body);
+  fields.sign = sign;
+  const verified = verifyNotifySign(ctx, cfg, source, roomId, data, fields, LEGACY_MESSAGES.notifySignFailed);
   return { n: checkedMessage(ctx, source, roomId, data, body.filename, origin, cfg.corsOrigins), verified };
 }
 
