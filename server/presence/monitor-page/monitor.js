@@ -124,7 +124,11 @@
       .then(function (res) {
         if (!res.ok) {
           return res.json().then(
-            function (body) { throw { fatal: true, message: body.msg || ('HTTP ' + res.status), code: body.error }; },
+            function (body) {
+              // Every stream place taken (this source's, or the instance's): one frees up, so retry.
+              var busy = body.error === 'TOO_MANY_CONNECTIONS' || body.error === 'UNAVAILABLE';
+              throw { fatal: !busy, message: body.msg || ('HTTP ' + res.status), code: body.error };
+            },
             function () { throw { fatal: res.status < 500, message: 'HTTP ' + res.status }; }
           );
         }
