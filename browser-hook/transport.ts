@@ -210,6 +210,18 @@ export function createTransport(o: TransportOptions): Transport {
       refused = err.message;
       o.diag('warn', `remote debug: ${o.server} refused the hook (${code}): ${err.message}`);
       socket.disconnect();
+    } else if (code && !socket.active) {
+      // Refused for now (a connection cap is full, the server is busy): Socket.IO does not retry
+      // a refused handshake by itself, so try again later, backing off.
+      if (!warnedOffline) {
+        warnedOffline = true;
+        o.diag('info', `remote debug: ${o.server} turned the hook away for now (${code}): ${err.message}; keeping entries and retrying`);
+      }
+      const wait = retryDelay;
+      retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
+      setTimeout(() => {
+        if (!closing && !refused && !socket.active) socket.connect();
+      }, wait);
     } else if (!warnedOffline) {
       warnedOffline = true;
       o.diag('info', `remote debug: ${o.server} is not reachable yet; keeping entries until it is (${err.message})`);

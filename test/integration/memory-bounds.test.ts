@@ -5,6 +5,8 @@ import type { AckResult, HistoryResult } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { Redis } from 'ioredis';
+import { createEntryBuffer } from '../../browser-hook/buffer';
+import { createTransport, type TransportOptions } from '../../browser-hook/transport';
 import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
 import { createRedisHistoryStore } from '../../server/cluster/redis-history-store';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
@@ -162,6 +164,40 @@ describe('unsigned hook floods: connection caps refuse with a clear code', () =>
     const again = hook();
     expect(await outcome(again)).toEqual({ ok: true });
     again.close();
+  });
+
+  it('a browser hook turned away by the cap keeps its entries and gets in once a place frees up', async () => {
+    await until(() => server.context.security.connections.open.hookIps === 0, 5000, 'earlier hooks released');
+    const blockers = Array.from({ length: 4 }, () => hook());
+    expect(await Promise.all(blockers.map(outcome))).toEqual(Array(4).fill({ ok: true }));
+    const diags: string[] = [];
+    const buffer = createEntryBuffer(100) as TransportOptions['buffer'];
+    const transport = createTransport({
+      server: server.url,
+      source: 'remote_debug',
+      room: 'console-log',
+      userid: 'late-hook',
+      username: 'late-hook',
+      buffer,
+      finalize: (e) => e,
+      diag: (_level, message) => diags.push(message),
+      batchSize: 10,
+      flushDelayMs: 5,
+      ackTimeoutMs: 5000,
+      retryDelayMs: 50,
+    });
+    try {
+      buffer.push({ kind: 'log', v: 1, level: 'info', method: 'log', args: ['kept while refused'], ts: Date.now(), seq: 1, session: 'late', origin: 'browser' } as never);
+      transport.schedule();
+      await until(() => diags.some((d) => d.includes('TOO_MANY_CONNECTIONS')), 10_000, 'the diagnostic');
+      expect(diags[0]).toMatch(/turned the hook away for now \(TOO_MANY_CONNECTIONS\).*keeping entries and retrying/);
+      expect(transport.status()).toMatchObject({ connected: false, buffered: 1, sent: 0 });
+      blockers[0]!.close();
+      await until(() => transport.status().sent === 1, 15_000, 'the entry delivered');
+    } finally {
+      transport.close();
+      for (const b of blockers) b.close();
+    }
   });
 
   it('the default caps are on', async () => {
