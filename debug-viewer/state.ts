@@ -1,7 +1,17 @@
-import { asDebugEntry, asLogEntry, type CallSite, type LogEntry, type LogLevel, type NetworkEntry, type PerformanceEntryData } from '../packages/protocol/log-entry';
+import {
+  asDebugEntry,
+  asLogEntry,
+  compileTextFilter,
+  ORIGINAL_HOOK_ORIGIN,
+  originalHookArgs,
+  type CallSite,
+  type LogEntry,
+  type LogLevel,
+  type Message,
+  type NetworkEntry,
+  type PerformanceEntryData,
+} from '../packages/protocol';
 import { networkSummary, performanceSummary } from '../terminal-viewer/format/network';
-import type { Message } from '../packages/protocol/messages';
-import { ORIGINAL_HOOK_ORIGIN, originalHookArgs } from '../packages/protocol/original-hook';
 import { searchText } from './format';
 
 /** One line of the /debug list: a log entry, or a plain message shown as one. */
@@ -23,7 +33,7 @@ export interface Row {
   args: unknown[];
   callSite?: CallSite;
   group: number;
-  /** Lower-case text of everything in the row, made when first searched. */
+  /** Text of everything in the row, made when first searched. */
   text?: string;
 }
 
@@ -41,21 +51,13 @@ export interface Filter {
 export type Matcher = { ok: true; test(row: Row): boolean } | { ok: false; error: string };
 
 export function compileFilter(f: Filter): Matcher {
-  let textTest: (s: string) => boolean = () => true;
-  if (f.text !== '') {
-    if (f.regex) {
-      let re: RegExp;
-      try {
-        // Multiline: ^ and $ work per value (each argument, key and leaf is a line of the row text).
-        re = new RegExp(f.text, 'im');
-      } catch (err) {
-        return { ok: false, error: (err as Error).message };
-      }
-      textTest = (s) => re.test(s);
-    } else {
-      const needle = f.text.toLowerCase();
-      textTest = (s) => s.includes(needle);
-    }
+  let pattern: RegExp | undefined;
+  try {
+    // The viewers' one text rule; the regex box makes bare text an expression, case-insensitive
+    // and multiline (^ and $ work per value: each argument, key and leaf is a line of the row text).
+    pattern = compileTextFilter(f.text, { regex: f.regex, regexFlags: 'im' }).pattern;
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
   }
   return {
     ok: true,
@@ -63,7 +65,7 @@ export function compileFilter(f: Filter): Matcher {
       f.levels.has(row.level) &&
       (f.session === '' || row.session === f.session) &&
       (f.network === 'only' ? row.net !== undefined : f.network !== 'hide' || row.net === undefined) &&
-      (f.text === '' || textTest(rowText(row))),
+      (pattern === undefined || pattern.test(rowText(row))),
   };
 }
 
@@ -73,7 +75,7 @@ export function rowText(row: Row): string {
     if (row.callSite) parts.push(`${row.callSite.file}:${row.callSite.line}:${row.callSite.col}`);
     parts.push(row.session, row.method, row.origin);
     if (row.entry?.stack) parts.push(row.entry.stack);
-    row.text = parts.join('\n').toLowerCase();
+    row.text = parts.join('\n');
   }
   return row.text;
 }

@@ -8,3 +8,4 @@ export * from './presence-limits';
 export * from './presence';
 export * from './operator-actions';
 export * from './serialized-text';
+export * from './text-filter';

@@ -1,6 +1,5 @@
-import { ImError, LOG_LEVEL_RANK, type LogLevel } from '../../packages/protocol';
+import { compileTextFilter, ImError, LOG_LEVEL_RANK, type LogLevel } from '../../packages/protocol';
 import { parseSince } from '../options/duration';
-import { compileText } from '../state/filters';
 import type { BufferedEntry, EntryKind, LogBuffer } from './buffer';
 
 /** The filters the tools share (as the agent sends them, already checked by the input schema). */
@@ -63,22 +62,14 @@ export function compileQuery(input: QueryInput, buffer: LogBuffer, opts: { now: 
     if (resolved.note) notes.push(resolved.note);
     else if (session !== input.session) notes.push(`session ${JSON.stringify(input.session)} is ${JSON.stringify(session)}`);
   }
-  // compileText: bare text is a case-insensitive substring, `/re/flags` a regular expression.
+  // The viewers' one text rule (as in tail's filter bar): a path such as /api/missing is text.
   let pattern: RegExp | undefined;
   try {
-    // Bare text is a case-insensitive substring, `/re/flags` a regular expression (as in tail's filter bar).
-    const text = input.text ?? '';
-    const slashed = /^\/(.*)\/([a-z]*)$/s.exec(text);
-    // `/api/missing` is a path, not an expression with flags "missing": search it as text.
-    if (slashed && /[^dgimsuvy]/.test(slashed[2]!)) {
-      pattern = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-      notes.push(`${JSON.stringify(text)} is searched as text ("${slashed[2]}" are not regular expression flags)`);
-    } else pattern = compileText(text);
+    const compiled = compileTextFilter(input.text ?? '');
+    pattern = compiled.pattern;
+    if (compiled.note) notes.push(compiled.note);
   } catch (err) {
-    // V8 repeats a slashed expression in its reason ("/(/: /(/: Unterminated group"): say it once.
-    const text = input.text ?? '';
-    const message = (err as Error).message.replace(`${text}: ${text}: `, `${text}: `);
-    throw new ImError('INVALID_PARAMETER', `${message} (give plain text for a case-insensitive search, or a valid /regular expression/flags)`);
+    throw new ImError('INVALID_PARAMETER', `${(err as Error).message} (give plain text for a case-insensitive search, or a valid /regular expression/flags)`);
   }
   const minRank = input.level !== undefined ? LOG_LEVEL_RANK[input.level] : undefined;
   const kinds = input.kind === undefined ? undefined : new Set(Array.isArray(input.kind) ? input.kind : [input.kind]);

@@ -1,4 +1,4 @@
-import { ImError, LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../packages/protocol';
+import { compileTextFilter, ImError, LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../packages/protocol';
 import type { ViewEntry } from './entry';
 
 /**
@@ -42,30 +42,13 @@ export function parseLevel(raw: string): LogLevel {
   throw new ImError('INVALID_PARAMETER', `unknown level ${JSON.stringify(raw)}: use one of ${LOG_LEVELS.join(', ')}`);
 }
 
-const SLASHED = /^\/(.*)\/([a-z]*)$/s;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Compiles filter text: `/re/flags` is a regular expression, anything else a case-insensitive
- * substring. With `regex` (the `--grep` flag) bare text is a regular expression too.
- * Throws ImError INVALID_PARAMETER with the engine's reason when the expression is invalid.
+ * Compiles filter text by the viewers' one rule (packages/protocol text-filter): `/re/flags` is a
+ * regular expression, anything else a case-insensitive substring; with `regex` (the `--grep`
+ * flag) bare text is a regular expression too. Throws ImError INVALID_PARAMETER with the reason.
  */
 export function compileText(text: string, opts: { regex?: boolean } = {}): RegExp | undefined {
-  if (text === '') return undefined;
-  const slashed = SLASHED.exec(text);
-  try {
-    if (slashed) {
-      // `g` and `y` make test() stateful; a filter must answer the same way every time.
-      const flags = slashed[2]!.replace(/[gy]/g, '');
-      return new RegExp(slashed[1]!, flags);
-    }
-    return opts.regex ? new RegExp(text) : new RegExp(escapeRegExp(text), 'i');
-  } catch (err) {
-    throw new ImError('INVALID_PARAMETER', `invalid regular expression ${text}: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
-  }
+  return compileTextFilter(text, { regex: opts.regex }).pattern;
 }
 
 export interface FilterInit {
