@@ -291,6 +291,12 @@ export async function pushPart(ctx: PartContext): Promise<PartOutput> {
         'batch now reaches the history in one call and each entry\'s JSON is measured once (it was twice). The debug room has no ' +
         'reader in this benchmark, so neither server sends anything; the bare relay still encodes every packet, ours no longer does. ' +
         'Server CPU per entry measured beside it: ours 15–28 µs before this series, 8–10 µs after; the bare relay 7–9 µs.',
+      '**What stands in the way on Redis** (a V8 profile of one instance on Redis under the same wrk load): every push writes to Redis ' +
+        'twice and waits for the first answer before it is accepted: the room history (one pipeline, the append script per room) and ' +
+        'the streams adapter\'s `XADD` of the broadcast. The kernel\'s writes to Redis (`writeUtf8String`) are the largest item of the ' +
+        'profile, ioredis\'s command handling next (about a tenth inclusive), the adapter\'s `XADD` and its polling a few per cent; ' +
+        'and redis-server itself runs on the same two cores. A batch pays those per request, not per message, except the script per ' +
+        'room and the `XADD` per message.',
     ],
   };
 }
