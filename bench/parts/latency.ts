@@ -207,8 +207,8 @@ export async function latencyPart(ctx: PartContext): Promise<PartOutput> {
           `${fmtMs(r.p50)} ms).${baseline} ` +
           'Ours also does more per message than that baseline: it appends every message to the room history in Redis (the ' +
           'offset a reconnecting client catches up from) before it publishes, and it publishes through Redis streams, the ' +
-          'default adapter, which lets an instance read on after a Redis blip and carries connection-state recovery across ' +
-          'instances (`adapter.transport: "pubsub"` gives up those two for the plain PUBLISH of the baseline and keeps the history' +
+          'default adapter, which lets an instance read on after a Redis blip ' +
+          '(`adapter.transport: "pubsub"` gives that up for the plain PUBLISH of the baseline and keeps the history' +
           (pubsubRow ? `; the row "transport: pubsub" above, same run: p99 ${fmtMs(pubsubRow.p99)} ms` : '') +
           ').',
       );
