@@ -8,7 +8,7 @@ import { createLogBuffer, DEFAULT_MCP_BUFFER } from '../mcp/buffer';
 import { createRelayFeed } from '../mcp/feed';
 import { registerLogTools } from '../mcp/tools';
 import type { CliIo } from './io';
-import { openStream } from './tail';
+import { openStream } from './tail-settings';
 
 /** Flags of `im-debug mcp` as commander hands them over. */
 export interface McpFlags extends ConnectionFlags {

@@ -1,7 +1,8 @@
 import { render } from 'ink';
 import { App } from '../components/App';
 import type { CliIo } from './io';
-import { openStream, refusalText, type TailSettings } from './tail';
+import { refusalText } from '../options/connection';
+import { openStream, type TailSettings } from './tail-settings';
 
 // The alternate screen (as less and vim use): the viewer gets the whole terminal and the
 // shell's scrollback is back as it was on quit.

@@ -1,23 +1,8 @@
 import { LOG_LEVELS } from '../../packages/protocol';
 import { isFiltering } from './filters';
-import type { Action, ViewerState } from './reducer';
+import type { Action, KeyInfo, ViewerState } from './viewer-state';
 
-/** The parts of Ink's `Key` the viewer reads (so this stays a pure, testable function). */
-export interface KeyInfo {
-  upArrow?: boolean;
-  downArrow?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-  home?: boolean;
-  end?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  ctrl?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  tab?: boolean;
-  meta?: boolean;
-}
+export type { KeyInfo } from './viewer-state';
 
 export type KeyResult = Action | 'quit' | null;
 
