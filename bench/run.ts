@@ -40,8 +40,8 @@ const PART_LIMIT_MS: Record<PartName, number> = {
   abuse: 240_000,
   startup: 120_000,
 };
-/** ...within one budget for the whole run, so that it always ends in under ten minutes. */
-const RUN_BUDGET_MS = 570_000;
+/** ...within one budget for the whole run, so that it always ends in under twenty minutes. */
+const RUN_BUDGET_MS = 1_200_000;
 
 class TimeLimit extends Error {}
 
