@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Socket } from 'socket.io';
-import type { ImServer } from './cluster/relay';
+import type { ImServer } from './im-server';
 
 /**
  * The Prometheus metrics of one server, in its own Registry (never prom-client's global one, so

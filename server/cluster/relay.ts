@@ -1,19 +1,11 @@
-import type { Server } from 'socket.io';
-import type {
-  ClientToServerEvents,
-  HistoryRequest,
-  HistoryResult,
-  InterServerEvents,
-  Message,
-  ServerToClientEvents,
-  SocketData,
-} from '../../packages/protocol';
+import type { HistoryRequest, HistoryResult, Message } from '../../packages/protocol';
 import { ImError } from '../../packages/protocol';
+import type { ImServer } from '../im-server';
 import type { ServerMetrics } from '../metrics';
 import { roomKey } from '../rooms';
 import type { HistoryStore } from './history-store';
 
-export type ImServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type { ImServer } from '../im-server';
 
 /**
  * The one way a message enters the service, whether from /api/notify, postMsg or a debug hook:

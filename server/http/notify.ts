@@ -6,6 +6,7 @@ import type { PublishItem } from '../cluster/relay';
 import { roomList, sourceConfig, type ServerContext } from '../context';
 import { clientIp } from '../security/client-ip';
 import { setAll, type HeaderList } from '../security/headers';
+import { originAllowed } from '../security/origins';
 import { claimNonce, signFields, verifyBatchSign, verifyNotifySign, type VerifiedSign } from '../security/verify-sign';
 import { requestBody } from './body';
 import { replyError, sendJson, sendJsonText } from './error-handler';
@@ -88,10 +89,6 @@ function checkNotify(ctx: ServerContext, rawBody: unknown, origin: string | unde
   fields.sign = sign;
   const verified = verifyNotifySign(ctx, cfg, source, roomId, data, fields, LEGACY_MESSAGES.notifySignFailed);
   return { n: checkedMessage(ctx, source, roomId, data, body.filename, origin, cfg.corsOrigins), verified };
-}
-
-export function originAllowed(allowed: readonly string[], origin: string): boolean {
-  return allowed.includes('*') || allowed.includes(origin);
 }
 
 /** Counted once the sign is verified, so nobody else can use up a source's allowance. */

@@ -1,7 +1,7 @@
 import type { ExtendedError, Socket } from 'socket.io';
 import { ImError, LEGACY_MESSAGES, singleField, type SocketData } from '../../packages/protocol';
 import { roomList, sourceConfig, type ServerContext } from '../context';
-import { originAllowed } from '../http/notify';
+import { originAllowed } from '../security/origins';
 import { clientIp } from '../security/client-ip';
 import type { ConnectionKey } from '../security/connection-limits';
 import { checkRooms, roomAllowed } from '../security/rights';

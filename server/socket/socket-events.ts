@@ -24,7 +24,7 @@ export function defineSocketEvent(server: object, event: string, listenerFor: Ev
 
 /**
  * Makes sure `socket` listens to `event` before Socket.IO emits it (called by the guard, see
- * server/security/socket-guard.ts). False when nothing handles that event on that socket.
+ * server/socket/socket-guard.ts). False when nothing handles that event on that socket.
  */
 export function ensureListener(server: object, socket: Socket, event: string): boolean {
   if (socket.listeners(event).length > 0) return true;

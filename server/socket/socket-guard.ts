@@ -1,8 +1,8 @@
 import { Socket as SocketClass, type Socket } from 'socket.io';
 import { ImError, type AckResult } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import { connectionKey } from '../socket/auth';
-import { ensureListener } from '../socket/socket-events';
+import { connectionKey } from './auth';
+import { ensureListener } from './socket-events';
 
 /** Events that publish messages: they count against the per-IP and per-source rates. */
 const PUBLISHING_EVENTS = new Set(['postMsg', 'postLogs']);

@@ -1,0 +1,5 @@
+import type { Server } from 'socket.io';
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../packages/protocol';
+
+/** The Socket.IO server typed by the protocol's event maps (a type only: every layer may name it). */
+export type ImServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
