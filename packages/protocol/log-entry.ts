@@ -46,14 +46,10 @@ export const callSiteSchema = z.object({
 });
 export type CallSite = z.infer<typeof callSiteSchema>;
 
-export const logEntrySchema = z.object({
-  /** Marks the object as a log entry, so viewers can tell it from a chat or dashboard message. */
-  kind: z.literal('log'),
+/** Fields every remote-debug entry has, whatever its kind. */
+const entryCommon = {
   v: z.literal(1),
   level: z.enum(LOG_LEVELS),
-  /** The console method or event that produced it: log, table, group, onerror, unhandledrejection, resource, ... */
-  method: z.string().max(32),
-  args: z.array(z.unknown()).max(100),
   /** Milliseconds since the epoch, by the producer's clock. */
   ts: z.number(),
   /** Per-session sequence number, starting at 1. */
@@ -66,29 +62,23 @@ export const logEntrySchema = z.object({
   userAgent: z.string().max(1024).optional(),
   viewport: z.object({ width: z.number(), height: z.number() }).optional(),
   callSite: callSiteSchema.optional(),
+  /** Entries the producer dropped (buffer overflow) just before this one. */
+  dropped: z.number().int().nonnegative().optional(),
+};
+
+export const logEntrySchema = z.object({
+  /** Marks the object as a log entry, so viewers can tell it from a chat or dashboard message. */
+  kind: z.literal('log'),
+  ...entryCommon,
+  /** The console method or event that produced it: log, table, group, onerror, unhandledrejection, resource, ... */
+  method: z.string().max(32),
+  args: z.array(z.unknown()).max(100),
   /** Console group depth at the time of the call. */
   group: z.number().int().nonnegative().optional(),
   /** The caller's stack, for `console.trace` and failed `console.assert`. */
   stack: z.string().max(16384).optional(),
-  /** Entries the producer dropped (buffer overflow) just before this one. */
-  dropped: z.number().int().nonnegative().optional(),
 });
 export type LogEntry = z.infer<typeof logEntrySchema>;
-
-/** Fields every remote-debug entry has, whatever its kind. */
-const entryCommon = {
-  v: z.literal(1),
-  level: z.enum(LOG_LEVELS),
-  ts: z.number(),
-  seq: z.number().int().nonnegative(),
-  session: z.string().min(1).max(128),
-  origin: z.string().max(32),
-  page: z.object({ url: z.string().max(4096), title: z.string().max(1024).optional() }).optional(),
-  userAgent: z.string().max(1024).optional(),
-  viewport: z.object({ width: z.number(), height: z.number() }).optional(),
-  callSite: callSiteSchema.optional(),
-  dropped: z.number().int().nonnegative().optional(),
-};
 
 /** How a request was made; `resource` and `navigation` are loads seen in Resource/Navigation Timing. */
 export const NETWORK_TYPES = ['fetch', 'xhr', 'beacon', 'eventsource', 'websocket', 'resource', 'navigation'] as const;
