@@ -92,6 +92,14 @@ export function isImError(err: unknown): err is ImError {
 }
 
 /**
+ * Any failure as the error a client is told (HTTP batch results, socket acks, `connect_error`,
+ * guard refusals): an ImError as it is, anything else INTERNAL, its details left to the server log.
+ */
+export function toImError(err: unknown): ImError {
+  return err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
+}
+
+/**
  * The contract's messages, kept byte for byte (typos included) because existing
  * pages and back ends compare against them.
  */

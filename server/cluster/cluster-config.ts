@@ -70,3 +70,8 @@ export const messageLogSchema = z
   })
   .strict()
   .default({ store: 'auto', retentionDays: 30 });
+
+/** The one prefix rule for Redis keys: the adapter's `prefix`, `im` where no Redis adapter is set (a store given a Redis client anyway). */
+export function redisKeyPrefix(adapter: AdapterConfig): string {
+  return adapter.type === 'redis' ? adapter.prefix : 'im';
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField } from '../../packages/protocol';
+import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField, toImError } from '../../packages/protocol';
 import type { PublishItem } from '../cluster/relay';
 import { roomList, sourceConfig, type ServerContext } from '../context';
 import { clientIp } from '../security/client-ip';
@@ -153,7 +153,7 @@ export interface BatchAnswer {
 const BATCH_SIGN_FIELDS = ['sign', 'sign_type', 'ts', 'nonce'] as const;
 
 function refusal(err: unknown): BatchResult {
-  const im = err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
+  const im = toImError(err);
   return { code: 0, msg: im.message, error: im.code };
 }
 

@@ -1,3 +1,4 @@
+import { redisKeyPrefix } from '../cluster/cluster-config';
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import {
@@ -74,8 +75,7 @@ export function createPresenceStore(ctx: ServerContext): PresenceStore {
     now: ctx.now,
   };
   if (ctx.redis) {
-    const prefix = ctx.config.adapter.type === 'redis' ? ctx.config.adapter.prefix : 'im';
-    return createRedisPresenceStore({ ...options, redis: ctx.redis, prefix });
+    return createRedisPresenceStore({ ...options, redis: ctx.redis, prefix: redisKeyPrefix(ctx.config.adapter) });
   }
   return createMemoryPresenceStore(options);
 }

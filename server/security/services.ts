@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { redisKeyPrefix } from '../cluster/cluster-config';
 import type { ServerConfig } from '../config';
 import { createConnectionLimits, type ConnectionBound, type ConnectionLimits } from './connection-limits';
 import { createIpcSecurity } from './ipc-security';
@@ -31,7 +32,7 @@ export interface SecurityOptions {
 
 export function createSecurityServices(opts: SecurityOptions): SecurityServices {
   const { config } = opts;
-  const prefix = config.adapter.type === 'redis' ? config.adapter.prefix : 'im';
+  const prefix = redisKeyPrefix(config.adapter);
   const memoryNonces = createMemoryNonceStore(opts.now, config.limits.maxNonces);
   const ipc = opts.worker ? createIpcSecurity() : undefined;
   let redisNonces: { redis: Redis; store: NonceStore } | undefined;

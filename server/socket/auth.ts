@@ -1,5 +1,5 @@
 import type { ExtendedError, Socket } from 'socket.io';
-import { ImError, LEGACY_MESSAGES, singleField, type SocketData } from '../../packages/protocol';
+import { ImError, LEGACY_MESSAGES, singleField, type SocketData, toImError } from '../../packages/protocol';
 import { roomList, sourceConfig, type ServerContext } from '../context';
 import { originAllowed } from '../security/origins';
 import { clientIp } from '../security/client-ip';
@@ -137,7 +137,7 @@ export function connectionKey(data: SocketData): ConnectionKey {
 
 /** Turns any failure into the error Socket.IO sends as `connect_error` (`message` and `data: {code, message}`). */
 export function toConnectError(err: unknown): ExtendedError {
-  const im = err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
+  const im = toImError(err);
   const out = new Error(im.message) as ExtendedError;
   out.data = im.toJSON();
   return out;

@@ -11,6 +11,7 @@ import {
   type ServerToClientEvents,
   type InterServerEvents,
   type SocketData,
+  toImError,
 } from '../../packages/protocol';
 import type { Socket } from 'socket.io';
 import { roomList, type ServerContext } from '../context';
@@ -35,7 +36,7 @@ const historyRequestSchema = z
 const logEntriesSchema = z.array(debugEntrySchema).min(1).max(100);
 
 function errorResult(err: unknown): { ok: false; error: { code: ImError['code']; message: string } } {
-  const im = err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error');
+  const im = toImError(err);
   return { ok: false, error: im.toJSON() };
 }
 

@@ -1,5 +1,5 @@
 import { Socket as SocketClass, type Socket } from 'socket.io';
-import { ImError, type AckResult } from '../../packages/protocol';
+import { ImError, type AckResult, toImError } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import { connectionKey } from './auth';
 import { ensureListener } from './socket-events';
@@ -97,7 +97,7 @@ function guardFor(ctx: ServerContext): ServerGuard {
     };
     const fail = (err: unknown) => {
       if (!(err instanceof ImError)) ctx.logger.error({ err, socket: socket.id }, 'socket guard failed');
-      refuse(socket, ack, err instanceof ImError ? err : new ImError('INTERNAL', 'internal server error'));
+      refuse(socket, ack, toImError(err));
     };
     const chain = (chains.get(socket) ?? Promise.resolve())
       .then(() => check(socket, event))
