@@ -8,7 +8,7 @@
  * `window.NODE_IM_REMOTE_DEBUG` gives `install(options)` (for `data-autostart="false"`) and the
  * running hook's `status()`, `flush()` and `uninstall()`.
  */
-import { ownFile } from './call-site';
+import { ownFile } from '../packages/log-core';
 import { install, type InstallOptions, type RemoteDebug } from './install';
 
 interface Api {

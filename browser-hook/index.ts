@@ -1,5 +1,15 @@
 export { install, parseLevels, ALL_LEVELS, type InstallOptions, type RemoteDebug, type HookStatus } from './install';
-export { serialize, serializeArgs, nodeSummary, DEFAULT_SERIALIZE_LIMITS, type SerializeLimits } from './serialize';
-export { parseStack, callerFrame, type StackFrame } from './call-site';
-export { createEntryBuffer, type EntryBuffer } from './buffer';
+// Shared with the log client (packages/log-core), exported here as before.
+export {
+  serialize,
+  serializeArgs,
+  nodeSummary,
+  DEFAULT_SERIALIZE_LIMITS,
+  parseStack,
+  callerFrame,
+  createEntryBuffer,
+  type SerializeLimits,
+  type StackFrame,
+  type EntryBuffer,
+} from '../packages/log-core';
 export type { LogEntry, LogLevel } from './types';

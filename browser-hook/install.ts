@@ -1,5 +1,4 @@
-import { createEntryBuffer } from './buffer';
-import { callerFrame, formatFrames, parseStack } from './call-site';
+import { callerFrame, createEntryBuffer, formatFrames, parseStack, serializeArgs, type SerializeLimits } from '../packages/log-core';
 import { instrumentConsole } from './instrument/console';
 import { instrumentGlobalErrors } from './instrument/global-error';
 import { instrumentNetwork } from './instrument/network';
@@ -7,7 +6,6 @@ import { instrumentPerformance } from './instrument/performance';
 import { completeFromTiming, earlierRequests } from './instrument/timing';
 import { instrumentResourceErrors } from './instrument/resource-error';
 import { instrumentUnhandledRejections } from './instrument/unhandled-rejection';
-import { serializeArgs, type SerializeLimits } from './serialize';
 import { redactHeaders, redactUrl } from './redact';
 import { createTransport, type Transport, type TransportStatus } from './transport';
 import type { Capture, DebugEntry, Guard, LogEntry, LogLevel, NetCapture, NetworkEntry, PerfCapture, PerformanceEntryData } from './types';

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../packages/protocol/events';
-import type { EntryBuffer } from './buffer';
+import type { EntryBuffer } from '../packages/log-core';
 import type { DebugEntry as LogEntry } from './types';
 
 export interface TransportOptions {

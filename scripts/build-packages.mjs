@@ -35,6 +35,7 @@ const SERVER_ASSETS = [
 const PACKAGES = [
   { dir: 'packages/protocol', lib: { index: 'packages/protocol/index.ts' } },
   { dir: 'packages/signing', lib: { index: 'packages/signing/index.ts' } },
+  { dir: 'packages/log-core', lib: { index: 'packages/log-core/index.ts' } },
   { dir: 'packages/log-client', lib: { index: 'packages/log-client/index.ts' } },
   { dir: 'packages/client', lib: { index: 'packages/client/index.ts', node: 'packages/client/node.ts' }, browser: ['node_im.min.js', 'md5.js'] },
   { dir: 'browser-hook', lib: { index: 'browser-hook/index.ts' }, browser: ['node_im_remote_debug.js'] },

@@ -1,5 +1,5 @@
 import type { CallSite, Recorder } from '../types';
-import { callerFrame } from '../call-site';
+import { callerFrame } from '../../packages/log-core';
 
 /**
  * Uncaught errors, seen two ways: `window.onerror` (chained to the handler that was there

@@ -1,4 +1,4 @@
-import { nodeSummary } from '../serialize';
+import { nodeSummary } from '../../packages/log-core';
 import type { PerfCapture } from '../types';
 
 /**

@@ -1,4 +1,4 @@
-import { callerFrame } from '../call-site';
+import { callerFrame } from '../../packages/log-core';
 import type { Recorder } from '../types';
 
 /** Promise rejections nobody handled, with the reason's own call site when it is an Error. */

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
-import { createEntryBuffer } from '../../browser-hook/buffer';
-import { callerFrame } from '../../browser-hook/call-site';
-import { serializeArgs, type SerializeLimits } from '../../browser-hook/serialize';
+import { callerFrame, createEntryBuffer, serializeArgs, type SerializeLimits } from '../log-core';
 import type { LogEntry, LogLevel } from '../protocol/log-entry';
 import { legacyNotifySign } from '../signing/legacy';
 

@@ -5,7 +5,7 @@ import type { AckResult, HistoryResult } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { Redis } from 'ioredis';
-import { createEntryBuffer } from '../../browser-hook/buffer';
+import { createEntryBuffer } from '../../packages/log-core';
 import { createTransport, type TransportOptions } from '../../browser-hook/transport';
 import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
 import { createRedisHistoryStore } from '../../server/cluster/redis-history-store';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEntryBuffer } from '../../browser-hook/buffer';
+import { createEntryBuffer } from '../../packages/log-core';
 import { createTransport, type TransportOptions } from '../../browser-hook/transport';
 import { joinRoom } from '../../debug-viewer/connection';
 import { legacyConnectSign } from '../../packages/signing';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEntryBuffer } from '../../browser-hook/buffer';
+import { createEntryBuffer } from '../../packages/log-core';
 
 type E = { id: number; dropped?: number };
 const e = (id: number): E => ({ id });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerFrame, formatFrames, ownFile, parseStack } from '../../browser-hook/call-site';
+import { callerFrame, formatFrames, ownFile, parseStack } from '../../packages/log-core';
 
 const CHROMIUM = `Error: boom
     at wrapper (http://cdn.test/js/node_im_remote_debug.js:1:2345)

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { serialize, serializeArgs } from '../../browser-hook/serialize';
+import { serialize, serializeArgs } from '../../packages/log-core';
 
 describe('hook serialize', () => {
   it('keeps plain JSON as it is', () => {

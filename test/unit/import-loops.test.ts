@@ -44,6 +44,11 @@ describe('imports', () => {
     expect(loops(top)).toEqual([]);
   });
 
+  it('from packages/ reach only packages/ (a library never takes code from an app folder)', () => {
+    const out = [...graph].flatMap(([f, deps]) => (f.startsWith('packages/') ? deps.filter((d) => !d.startsWith('packages/')).map((d) => `${f} -> ${d}`) : []));
+    expect(out).toEqual([]);
+  });
+
   it('have no new loop between folders', () => {
     const unknown = loops(folderGraph(graph)).filter((scc) => !KNOWN_FOLDER_LOOPS.some((known) => scc.every((f) => known.includes(f))));
     expect(unknown).toEqual([]);
