@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckResult, ClientToServerEvents, HistoryRequest, HistoryResult, ServerToClientEvents } from '../packages/protocol/events';
-import type { Message } from '../packages/protocol/messages';
+import { createCatchUp, gapText } from '../packages/client';
+import type { AckResult, ClientToServerEvents, HistoryRequest, HistoryResult, Message, ServerToClientEvents } from '../packages/protocol';
 
 export interface RoomTarget {
   server: string;
@@ -31,16 +31,17 @@ export interface RoomHandlers {
 
 type ReaderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** History answers read per (re)connect at most (each is capped in bytes by the server). */
-const MAX_HISTORY_PAGES = 50;
+/** Messages shown on the first join: the newest the server keeps, up to this many. */
+const FIRST_JOIN = 500;
 
 /** Kept across reconnects so the server can say why it cut a connection (see `im_client`). */
 const clientId = (): string => Math.random().toString(16).slice(2, 14) + Math.random().toString(16).slice(2, 14);
 
 /**
- * A signed reader of one room. On every (re)connect it asks for the history it missed (all the
- * server keeps on the first join, the messages after the last offset seen later) and holds live
- * messages back until that answer is in, so the list stays in stream order.
+ * A signed reader of one room. Catch-up is the SDK's (packages/client `createCatchUp`): on every
+ * (re)connect it reads the history it missed (the newest 500 on the first join, what came after
+ * the last offset later, page by page on the server's cursor), holding live messages back until
+ * that read is in, so the list stays in stream order; gaps are told in the SDK's words.
  */
 export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
   // The sign fields travel in Socket.IO's auth (the handshake body), never in the URL, which
@@ -59,66 +60,40 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     auth,
     forceNew: true,
   });
-  let last: { epoch?: string; offset?: number } = {};
-  let held: Message[] | undefined;
-
+  const catchUp = createCatchUp([t.room], { initial: { limit: FIRST_JOIN } });
+  const reading = `reading room ${t.room} of ${t.source}`;
   const deliver = (messages: Message[]) => {
-    for (const m of messages) {
-      if (m.offset !== undefined && m.epoch !== undefined) last = { epoch: m.epoch, offset: m.offset };
-    }
     if (messages.length) h.onMessages(messages);
   };
 
-  let round = 0;
   socket.on('connect', () => {
-    h.onStatus('connected', `reading room ${t.room} of ${t.source}`);
-    held = [];
-    const mine = ++round;
-    const first: HistoryRequest =
-      last.offset !== undefined ? { room_id: t.room, since: last.offset, epoch: last.epoch } : { room_id: t.room, limit: 500 };
-    void readHistory(first, mine).then(({ epoch, newest, truncated, error }) => {
-      if (mine !== round) return;
-      const live = held ?? [];
-      held = undefined;
-      // Live messages that the history answers already held are dropped by position.
-      deliver(live.filter((m) => newest === undefined || m.epoch !== epoch || (m.offset ?? Infinity) > newest));
-      if (error) h.onStatus('connected', `reading room ${t.room} of ${t.source} (no history: ${error})`);
-      else if (truncated) h.onStatus('connected', `reading room ${t.room} of ${t.source} (older history was already gone)`);
-    });
-  });
-  socket.on('disconnect', () => {
-    round++;
+    h.onStatus('connected', reading);
+    for (const request of catchUp.begin()) void readHistory(request, catchUp.round);
   });
 
-  /** Reads history page by page (the server caps each answer in bytes and says where to read on), delivering each page. */
-  async function readHistory(request: HistoryRequest, mine: number): Promise<{ epoch?: string; newest?: number; truncated: boolean; error?: string }> {
-    let epoch: string | undefined;
-    let newest: number | undefined;
-    let truncated = false;
-    for (let page = 0; page < MAX_HISTORY_PAGES && mine === round; page++) {
-      let res: AckResult<HistoryResult> | undefined;
-      try {
-        res = (await socket.timeout(10_000).emitWithAck('history', request)) as AckResult<HistoryResult>;
-      } catch (err) {
-        return { epoch, newest, truncated, error: (err as Error).message };
-      }
-      if (mine !== round) break;
-      if (!res?.ok) return { epoch, newest, truncated, error: res && !res.ok ? res.error.message : 'no answer' };
-      const { messages, next } = res.result;
-      epoch = res.result.epoch;
-      truncated ||= page === 0 && res.result.truncated;
-      if (messages.length) newest = messages[messages.length - 1]!.offset ?? newest;
-      deliver(messages);
-      if (!next) break;
-      request = next;
+  /** One page of history; the next is asked for when the server cut the answer (its byte cap). */
+  async function readHistory(request: HistoryRequest, round: number): Promise<void> {
+    let res: AckResult<HistoryResult> | undefined;
+    let error: string | undefined;
+    try {
+      res = (await socket.timeout(10_000).emitWithAck('history', request)) as AckResult<HistoryResult>;
+      if (!res?.ok) error = res && !res.ok ? res.error.message : 'no answer';
+    } catch (err) {
+      error = (err as Error).message;
     }
-    return { epoch, newest, truncated };
+    if (round !== catchUp.round) return;
+    if (error !== undefined || !res?.ok) {
+      deliver(catchUp.abandon(request.room_id, round));
+      h.onStatus('connected', `${reading} (no history: ${error})`);
+      return;
+    }
+    const step = catchUp.page(res.result, round);
+    deliver(step.deliver);
+    if (step.gapKind) h.onStatus('connected', `${reading} (${gapText(step.gapKind)})`);
+    if (step.next) void readHistory(step.next, round);
   }
 
-  socket.on('newMsg', (m) => {
-    if (held) held.push(m);
-    else deliver([m]);
-  });
+  socket.on('newMsg', (m) => deliver(catchUp.receive(m)));
   socket.on('disconnect', (reason) => h.onStatus('connecting', `disconnected (${reason}); reconnecting…`));
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     const fatal = !socket.active;

@@ -26,6 +26,24 @@ import type { HistoryRequest, HistoryResult, Message } from '../protocol';
  */
 export const MAX_CATCH_UP_PAGES = 50;
 
+/** Live messages one room holds back while it catches up; past it the oldest go (a reader that cannot keep up loses messages, not memory). */
+export const MAX_HELD = 10_000;
+
+/** Why some messages could not be recovered. */
+export type GapKind = 'epoch' | 'truncated' | 'pages';
+
+/** The one wording of a gap, for every client that shows it (/debug, im-debug tail). */
+export function gapText(kind: GapKind): string {
+  switch (kind) {
+    case 'epoch':
+      return "the server's history restarted (new epoch); messages sent while disconnected may be missing";
+    case 'truncated':
+      return 'some messages sent while disconnected are no longer kept by the server';
+    case 'pages':
+      return `stopped reading missed messages after ${MAX_CATCH_UP_PAGES} answers; the rest were skipped`;
+  }
+}
+
 export interface RoomPosition {
   epoch: string;
   offset: number;
@@ -38,6 +56,8 @@ export interface CatchUpStep {
   next?: HistoryRequest;
   /** Some messages could not be recovered (older than the server keeps, or its history was lost). */
   gap: boolean;
+  /** Why, when `gap`. */
+  gapKind?: GapKind;
 }
 
 export interface CatchUp {
@@ -60,9 +80,10 @@ export interface CatchUp {
 /**
  * What a room is waiting for: nothing (`live`), missed messages after its position
  * (`position`), messages since a server time (`time`: no position, but other rooms show when
- * we were last connected), or its newest position (`baseline`).
+ * we were last connected), its newest position (`baseline`), or the history a viewer shows
+ * before anything was seen (`initial`).
  */
-type Mode = 'live' | 'position' | 'time' | 'baseline';
+type Mode = 'live' | 'position' | 'time' | 'baseline' | 'initial';
 
 interface RoomState {
   epoch?: string;
@@ -85,6 +106,11 @@ const BEFORE_FIRST = 0;
 export interface CatchUpOptions {
   /** Called with the history request that fills a gap seen while connected (send it in the current round). */
   onLiveGap?(request: HistoryRequest): void;
+  /**
+   * Viewers: a room that has seen nothing yet first reads (and delivers) its newest `limit`
+   * messages, or those since `sinceTime`, instead of only learning its position.
+   */
+  initial?: { limit: number; sinceTime?: number };
 }
 
 /** `rooms`: the rooms the connection joins (from its `room_ids`). */
@@ -104,7 +130,7 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
   };
   for (const room of rooms) state(room);
 
-  const catching = (s: RoomState) => s.mode === 'position' || s.mode === 'time';
+  const catching = (s: RoomState) => s.mode === 'position' || s.mode === 'time' || s.mode === 'initial';
 
   /** Records a message as delivered unless it is one the room already had. */
   function accept(s: RoomState, m: Message): boolean {
@@ -141,6 +167,7 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
       if (!hasPosition(message)) return [message];
       const s = state(message.room_id);
       if (catching(s)) {
+        if (s.held.length >= MAX_HELD) s.held.shift();
         s.held.push(message);
         return [];
       }
@@ -161,6 +188,10 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
         if (s.epoch !== undefined && s.offset !== undefined) {
           s.mode = 'position';
           requests.push({ room_id, since: s.offset, epoch: s.epoch });
+        } else if (options.initial && s.ts === undefined) {
+          const { limit, sinceTime } = options.initial;
+          s.mode = 'initial';
+          requests.push({ room_id, limit, ...(sinceTime !== undefined ? { sinceTime } : {}) });
         } else if (lastTs !== undefined && s.ts === undefined) {
           // No position here, but other rooms show we were connected until about lastTs.
           s.mode = 'time';
@@ -185,13 +216,17 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
         return { deliver: [], gap: false };
       }
       if (!catching(s)) return { deliver: [], gap: false };
-      const byTime = s.mode === 'time';
-      let gap = result.truncated;
+      // Reads by time or by count follow only the server's cursor; what they hold is not "missed".
+      const byTime = s.mode === 'time' || s.mode === 'initial';
+      const initial = s.mode === 'initial';
+      let gap = result.truncated && !initial;
+      let gapKind: GapKind | undefined = gap ? 'truncated' : undefined;
       let candidates = result.messages;
       if (!byTime && s.epoch !== undefined && s.epoch !== result.epoch) {
         // The server's stream restarted (its history was lost): offsets are not comparable, so
         // keep what is newer than what we had, by server time, and follow the new epoch.
         gap = true;
+        gapKind = 'epoch';
         const since = s.ts;
         candidates = candidates.filter((m) => since === undefined || (m.ts ?? 0) > since);
         s.epoch = result.epoch;
@@ -203,16 +238,25 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
         // Messages skipped above (older than what we had) still count as seen.
         s.offset = last.offset;
       }
+      if (initial && s.offset === undefined) {
+        // An empty room: whatever comes next is news.
+        s.epoch = result.epoch;
+        s.offset = BEFORE_FIRST;
+      }
       // The server's cursor when it cut the answer (bytes or count); otherwise, from a position,
       // ask on until an empty page (a server without cursors cuts silently).
       const more = result.next ?? (!byTime && last?.offset !== undefined ? { room_id: result.room_id, since: last.offset, epoch: result.epoch } : undefined);
       if (more && ++s.pages < MAX_CATCH_UP_PAGES) {
         // A read by time that was cut reads on by position.
-        if (byTime) s.mode = 'position';
-        return { deliver, gap, next: { room_id: result.room_id, since: more.since, epoch: more.epoch } };
+        if (s.mode === 'time') s.mode = 'position';
+        return { deliver, gap, gapKind, next: { room_id: result.room_id, since: more.since, epoch: more.epoch, ...(more.limit !== undefined ? { limit: more.limit } : {}) } };
       }
-      if (more) gap = true; // gave up paging with more possibly left
-      return { deliver: deliver.concat(release(s)), gap };
+      if (more) {
+        // Gave up paging with more possibly left.
+        gap = true;
+        gapKind ??= 'pages';
+      }
+      return { deliver: deliver.concat(release(s)), gap, gapKind };
     },
     abandon(roomId, forRound) {
       const s = states.get(roomId);
