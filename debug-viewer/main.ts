@@ -6,7 +6,7 @@ import { LOG_LEVELS, type LogLevel } from '../packages/protocol/log-entry';
 import type { Message } from '../packages/protocol/messages';
 import { joinRoom, type RoomTarget } from './connection';
 import { refusalNotice } from './refusal';
-import { renderArgs, renderTable } from './render-value';
+import { renderArgs, renderTable, stackBlock } from './render-value';
 import { createNetworkView } from './network-view';
 import { createBrowserSourceMaps } from './source-maps';
 import { compileFilter, createRowStore, toNdjson, type Filter, type Row } from './state';
@@ -27,7 +27,7 @@ const store = createRowStore(5000);
 const rowNodes = new Map<number, HTMLElement>();
 const filter: Filter = { levels: new Set(LOG_LEVELS), text: '', regex: false, session: '', network: 'show' };
 // The Network view (issue 17): its own table of the same rows; the console view keeps them too.
-const netView = createNetworkView($<HTMLElement>('network'));
+const netView = createNetworkView($<HTMLElement>('network'), (site) => sourceMaps.map(site));
 const networkRows = $<HTMLSelectElement>('network-rows');
 const vitalsEl = $<HTMLElement>('vitals');
 /** The latest Core Web Vitals per session, for the strip in the filter bar. */
@@ -105,7 +105,26 @@ const sourceMaps = createBrowserSourceMaps((file) => {
     const site = rowNodes.get(row.id)?.querySelector<HTMLElement>('.site');
     if (site) fillSite(site, row);
   }
+  netView.sitesChanged();
+  fillStacks(document.body);
 });
+
+/**
+ * Stacks (console.trace, Error values) through the same maps: shown as received first, each
+ * frame at its original place once its script's map is in; never waited for.
+ */
+function fillStacks(root: ParentNode): void {
+  for (const pre of root.querySelectorAll<HTMLElement>('pre[data-stack]')) {
+    const text = pre.dataset.stack!;
+    const mapped = sourceMaps.mapStack(text);
+    pre.textContent = mapped ?? text;
+    pre.classList.toggle('mapped', mapped !== undefined);
+    pre.title = mapped ? 'through source maps (the stack as received is in the JSON view)' : '';
+  }
+}
+// Error values build their stacks when first opened (render-value's own toggle listener, which
+// runs after this capturing one and its microtasks): map them just after.
+list.addEventListener('toggle', (ev) => setTimeout(() => fillStacks(ev.target as HTMLElement), 0), true);
 const mapsAsk = $<HTMLElement>('maps-ask');
 let askedOrigin = '';
 $('maps-yes').addEventListener('click', () => {
@@ -115,6 +134,8 @@ $('maps-yes').addEventListener('click', () => {
     const site = row.callSite && rowNodes.get(row.id)?.querySelector<HTMLElement>('.site');
     if (site) fillSite(site, row);
   }
+  netView.sitesChanged();
+  fillStacks(document.body);
 });
 $('maps-no').addEventListener('click', () => {
   mapsAsk.hidden = true;
@@ -169,7 +190,9 @@ function renderRow(row: Row): HTMLElement {
   else msg.append(table ?? renderArgs(row.args));
   if (row.entry?.stack) {
     const d = el('details', 'v-obj');
-    d.append(el('summary', 'v-muted', 'stack'), el('pre', 'v-stack', row.entry.stack));
+    const pre = stackBlock(row.entry.stack);
+    d.append(el('summary', 'v-muted', 'stack'), pre);
+    fillStacks(d);
     msg.append(' ', d);
   }
   const site = el('span', 'site');

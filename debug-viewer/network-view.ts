@@ -4,7 +4,7 @@
  * timing and bodies. Rows come from the same row store as the console view. Content is only
  * ever set as text.
  */
-import type { NetworkEntry } from '../packages/protocol/log-entry';
+import type { CallSite, NetworkEntry } from '../packages/protocol/log-entry';
 import { formatBytes, formatMs, shortUrl } from '../terminal-viewer/format/network';
 import type { Row } from './state';
 
@@ -54,9 +54,12 @@ export interface NetworkView {
   /** Everything again (after Clear, or a filter change). */
   reset(rows: readonly Row[]): void;
   setSession(session: string): void;
+  /** A source map came in: initiator cells show the original place where one is known. */
+  sitesChanged(): void;
 }
 
-export function createNetworkView(root: HTMLElement): NetworkView {
+/** `mapSite`: the original place of a call site when its source map is in (allowed origins only), as in the console view. */
+export function createNetworkView(root: HTMLElement, mapSite: (site: CallSite) => CallSite | undefined = () => undefined): NetworkView {
   const bar = el('div', 'bar net-bar');
   const status = document.createElement('select');
   status.id = 'net-status';
@@ -122,7 +125,11 @@ export function createNetworkView(root: HTMLElement): NetworkView {
     fact('response size', formatBytes(e.responseSize) || (e.responseSize === 'unknown' ? 'unknown' : undefined));
     if (e.messages) fact('messages', `sent ${e.messages.sent ?? 0} (${formatBytes(e.messages.sentBytes ?? 0)}), received ${e.messages.received ?? 0} (${formatBytes(e.messages.receivedBytes ?? 0)})`);
     if (e.code !== undefined) fact('close', `${e.code} ${e.reason ?? ''}`.trim());
-    if (e.callSite) fact('initiator', `${e.callSite.fn ? `${e.callSite.fn} ` : ''}${e.callSite.file}:${e.callSite.line}:${e.callSite.col}`);
+    if (e.callSite) {
+      const m = mapSite(e.callSite);
+      const cs = m ?? e.callSite;
+      fact('initiator', `${cs.fn ? `${cs.fn} ` : ''}${cs.file}:${cs.line}:${cs.col}${m ? ` (generated: ${e.callSite.file}:${e.callSite.line}:${e.callSite.col})` : ''}`);
+    }
     fact('page', e.page?.url);
     detail.append(facts);
     if (e.timing) {
@@ -147,6 +154,10 @@ export function createNetworkView(root: HTMLElement): NetworkView {
     }
   };
 
+  const siteText = (e: NetworkEntry): string => {
+    const cs = e.callSite && (mapSite(e.callSite) ?? e.callSite);
+    return cs ? `${cs.file.split('/').pop()}:${cs.line}` : e.beforeHook ? 'before hook' : '';
+  };
   const renderRow = (row: Row, e: NetworkEntry): HTMLElement => {
     const node = el('div', `net-row st-${statusClass(e)}`);
     node.dataset.status = String(e.status ?? 0);
@@ -154,7 +165,7 @@ export function createNetworkView(root: HTMLElement): NetworkView {
     const verb = e.type === 'websocket' ? 'WS' : e.type === 'eventsource' ? 'SSE' : e.method || '?';
     const url = el('span', 'net-url', shortUrl(e.url, e.page?.url));
     url.title = e.url;
-    const site = el('span', 'site', e.callSite ? `${e.callSite.file.split('/').pop()}:${e.callSite.line}` : e.beforeHook ? 'before hook' : '');
+    const site = el('span', 'site', siteText(e));
     node.append(el('span', 'net-method', verb), el('span', 'net-status', statusText(e)), url, el('span', 'net-time', formatMs(e.duration)), el('span', 'net-size', formatBytes(e.responseSize)), site);
     const open = () => {
       selected = row.id;
@@ -234,6 +245,12 @@ export function createNetworkView(root: HTMLElement): NetworkView {
       entries.length = 0;
       for (const row of rows) if (row.net) entries.push({ row, e: row.net });
       redraw();
+    },
+    sitesChanged() {
+      for (const { row, e } of entries) {
+        const site = e.callSite && nodes.get(row.id)?.querySelector<HTMLElement>('.site');
+        if (site) site.textContent = siteText(e);
+      }
     },
     setSession(session) {
       filter.session = session;

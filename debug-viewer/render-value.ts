@@ -12,6 +12,16 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return node;
 }
 
+/**
+ * A stack as received; data-stack keeps that text so the viewer can show its frames through
+ * source maps once they are in (fillStacks in main.ts), and go back to it.
+ */
+export function stackBlock(stack: string): HTMLElement {
+  const pre = el('pre', 'v-stack', stack);
+  pre.dataset.stack = stack;
+  return pre;
+}
+
 /** A collapsible value: the summary now, the children when opened. */
 function expandable(summary: string, cls: string, fill: (body: HTMLElement) => void): HTMLElement {
   const details = el('details', `v-obj ${cls}`);
@@ -52,7 +62,7 @@ function renderTagged(v: Tagged): HTMLElement {
     }
     case 'Error':
       return expandable(preview(v), 'v-error', (body) => {
-        if (typeof v.stack === 'string') body.append(el('pre', 'v-stack', v.stack));
+        if (typeof v.stack === 'string') body.append(stackBlock(v.stack));
         if (v.cause !== undefined) prop(body, 'cause', v.cause);
         if (v.errors !== undefined) prop(body, 'errors', v.errors);
         if (v.props && typeof v.props === 'object') {

@@ -6,6 +6,7 @@
  * original one once its map is in.
  */
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { mapStackText } from '../packages/log-core/call-site';
 import type { CallSite } from '../packages/protocol/log-entry';
 
 const KEY = 'node-im-debug-source-map-origins';
@@ -17,6 +18,8 @@ export interface BrowserSourceMaps {
   allow(origin: string): void;
   /** The original position when the script's map is loaded; starts loading it otherwise (allowed origins only). */
   map(site: CallSite): CallSite | undefined;
+  /** A stack text with the frames whose maps are in at their original places (`undefined`: none yet); starts loading the others' maps. */
+  mapStack(stack: string): string | undefined;
 }
 
 export function createBrowserSourceMaps(onLoaded: (file: string) => void): BrowserSourceMaps {
@@ -60,8 +63,32 @@ export function createBrowserSourceMaps(onLoaded: (file: string) => void): Brows
     return mapText ? new TraceMap(JSON.parse(mapText) as ConstructorParameters<typeof TraceMap>[0], mapUrl) : null;
   };
 
+  const map = (site: CallSite): CallSite | undefined => {
+    const m = maps.get(site.file);
+    if (m === undefined) {
+      const o = originOf(site.file);
+      if (!o || !allowed.has(o)) return undefined;
+      if (maps.size > 200) maps.delete(maps.keys().next().value as string);
+      maps.set(site.file, 'loading');
+      load(site.file)
+        .catch(() => null)
+        .then((loaded) => {
+          maps.set(site.file, loaded);
+          if (loaded) onLoaded(site.file);
+        });
+      return undefined;
+    }
+    if (m === null || m === 'loading') return undefined;
+    const pos = originalPositionFor(m, { line: site.line, column: Math.max(0, site.col - 1) });
+    if (pos.source === null || pos.line === null) return undefined;
+    return { file: pos.source, line: pos.line, col: (pos.column ?? 0) + 1, ...(pos.name ? { fn: pos.name } : site.fn ? { fn: site.fn } : {}) };
+  };
+
   return {
     originOf,
+    map,
+    // The same per-script maps and allow list as call sites: one loader, one cache.
+    mapStack: (stack) => mapStackText(stack, map),
     isAllowed: (origin) => allowed.has(origin),
     allow(origin) {
       allowed.add(origin);
@@ -71,26 +98,6 @@ export function createBrowserSourceMaps(onLoaded: (file: string) => void): Brows
         /* for this page only */
       }
       for (const [file, m] of maps) if (m === null && originOf(file) === origin) maps.delete(file);
-    },
-    map(site) {
-      const m = maps.get(site.file);
-      if (m === undefined) {
-        const o = originOf(site.file);
-        if (!o || !allowed.has(o)) return undefined;
-        if (maps.size > 200) maps.delete(maps.keys().next().value as string);
-        maps.set(site.file, 'loading');
-        load(site.file)
-          .catch(() => null)
-          .then((loaded) => {
-            maps.set(site.file, loaded);
-            if (loaded) onLoaded(site.file);
-          });
-        return undefined;
-      }
-      if (m === null || m === 'loading') return undefined;
-      const pos = originalPositionFor(m, { line: site.line, column: Math.max(0, site.col - 1) });
-      if (pos.source === null || pos.line === null) return undefined;
-      return { file: pos.source, line: pos.line, col: (pos.column ?? 0) + 1, ...(pos.name ? { fn: pos.name } : site.fn ? { fn: site.fn } : {}) };
     },
   };
 }

@@ -92,3 +92,28 @@ export function formatFrames(frames: readonly StackFrame[], max = 30): string {
     .map((f) => `    at ${f.fn ? `${f.fn} (${f.file}:${f.line}:${f.col})` : `${f.file}:${f.line}:${f.col}`}`)
     .join('\n');
 }
+
+/**
+ * A stack text with each frame `map` knows put at its original place (viewers, through source
+ * maps): a mapped frame is written V8-style, `at fn (src/app.ts:3:5)`; every other line stays as
+ * it is. `undefined` when no frame was mapped, so a caller can keep showing the text as received.
+ */
+export function mapStackText(stack: string, map: (frame: StackFrame) => StackFrame | undefined): string | undefined {
+  let changed = false;
+  const lines = stack.split('\n').map((line) => {
+    if (line.length > 4096) return line;
+    const frame = parseStack(line)[0];
+    const mapped = frame && map(frame);
+    if (!mapped) return line;
+    changed = true;
+    const indent = /^\s*/.exec(line)![0] || '    ';
+    const fn = mapped.fn ?? frame.fn;
+    return `${indent}at ${fn ? `${fn} (${mapped.file}:${mapped.line}:${mapped.col})` : `${mapped.file}:${mapped.line}:${mapped.col}`}`;
+  });
+  return changed ? lines.join('\n') : undefined;
+}
+
+/** The script files a stack text's frames are in, each once (viewers load their source maps). */
+export function stackFiles(stack: string): string[] {
+  return [...new Set(parseStack(stack).map((f) => f.file))];
+}

@@ -1,6 +1,6 @@
 import type { ViewEntry } from '../state/entry';
 import { LEVEL_BADGE, LEVEL_COLOR, sessionColor, shortSession, type ColorName } from './colors';
-import { mappedCallSite } from '../stream/mapped-site';
+import { mappedCallSite, mappedStack, withMappedStacks } from '../stream/mapped-site';
 import { networkDetailLines, performanceDetailLines } from './network';
 import { formatPretty, isTagged, sanitize, sanitizeLine } from './value';
 
@@ -105,7 +105,12 @@ function detailLines(entry: ViewEntry, maxLines: number): string[] {
   }
   for (const value of values) {
     if (out.length >= maxLines) break;
-    out.push(...formatPretty(value, maxLines - out.length));
+    // Error stacks through source maps when tail has them (--source-maps-from, --source-maps).
+    out.push(...formatPretty(withMappedStacks(value, entry.message), maxLines - out.length));
+  }
+  // console.trace and a failed console.assert carry the caller's stack.
+  if (entry.log?.stack && out.length < maxLines) {
+    out.push('stack:', ...sanitize(mappedStack(entry.message, entry.log.stack)).split('\n').slice(0, Math.max(1, maxLines - out.length)).map((l) => `  ${l.trim()}`));
   }
   const cs = (entry.message && mappedCallSite(entry.message)) ?? entry.log?.callSite;
   if (cs) out.push(`call site ${sanitizeLine(`${cs.fn ? `${cs.fn} (` : ''}${cs.file}:${cs.line}:${cs.col}${cs.fn ? ')' : ''}`)}`);

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 import { asDebugEntry, ImError, type CallSite } from '../../packages/protocol';
-import { MAPPED_CALL_SITE } from './mapped-site';
+import { mapStackText, stackFiles } from '../../packages/log-core/call-site';
+import { MAPPED_CALL_SITE, MAPPED_STACKS, stacksIn } from './mapped-site';
 import type { LogStreamSource, StreamListener } from './types';
 
-export { MAPPED_CALL_SITE, mappedCallSite } from './mapped-site';
+export { MAPPED_CALL_SITE, MAPPED_STACKS, mappedCallSite, mappedStack } from './mapped-site';
 
 /**
  * Call sites through source maps (`tail --source-maps-from ORIGIN`, `--source-maps DIR`).
@@ -166,12 +167,20 @@ export function withSourceMaps<S extends LogStreamSource>(stream: S, mapper: Sou
         for (const m of messages) {
           const site = asDebugEntry(m.data)?.callSite;
           if (site) files.add(site.file);
+          // Stacks (console.trace, Error values) wait for their scripts' maps too, bounded the same way.
+          for (const stack of stacksIn(m.data)) for (const f of stackFiles(stack).slice(0, 20)) files.add(f);
         }
         later(() => {
           for (const m of messages) {
             const site = asDebugEntry(m.data)?.callSite;
             const mapped = site ? mapper.map(site) : undefined;
             if (mapped) Object.defineProperty(m, MAPPED_CALL_SITE, { value: mapped, enumerable: false });
+            const stacks = new Map<string, string>();
+            for (const stack of stacksIn(m.data)) {
+              const text = mapStackText(stack, (f) => mapper.map(f));
+              if (text !== undefined) stacks.set(stack, text);
+            }
+            if (stacks.size > 0) Object.defineProperty(m, MAPPED_STACKS, { value: stacks, enumerable: false });
           }
           listener.messages?.(messages, origin);
         }, [...files]);

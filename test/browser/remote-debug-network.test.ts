@@ -12,6 +12,10 @@ import { requireChromium } from '../helpers/requirements';
 import { runImDebug } from '../helpers/run-im-debug';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { entryLines } from '../../terminal-viewer/format/entry-lines';
+import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { createSourceMapper, withSourceMaps } from '../../terminal-viewer/stream/source-maps';
+import type { StreamListener } from '../../terminal-viewer/stream/types';
 import { HOOK_BUNDLE, SEED_SIGN, VIEWER_BUNDLE, freePort, openDebugPage, requireBundles } from './remote-debug-fixtures';
 
 const hasChromium = requireChromium();
@@ -445,7 +449,7 @@ document.getElementById('slow').addEventListener('click', function () { var end 
 
   it('a bundled page with a source map: im-debug tail and /debug show the original call sites, fetching maps only from allowed origins', async () => {
     // A real bundle: TypeScript, minified, with a linked source map, as a build tool makes it.
-    const source = ['export function checkout(total: number): void {', "  console.warn('checkout total', total);", "  fetch('/api/down');", '}', 'checkout(3);', ''].join('\n');
+    const source = ['export function checkout(total: number): void {', "  console.warn('checkout total', total);", "  fetch('/api/down');", '}', 'checkout(3);', 'function failCheckout(): void {', "  console.error(new Error('checkout failed'));", '}', 'failCheckout();', ''].join('\n');
     const built = buildSync({ stdin: { contents: source, sourcefile: 'src/shop.ts', loader: 'ts' }, minify: true, sourcemap: true, write: false, outfile: path.join(process.cwd(), 'dist-test/bundle.js'), format: 'iife' });
     const js = built.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
     const map = built.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
@@ -454,7 +458,8 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     pages.set('/bundled.html', `<!doctype html>${hookTag(relay.url).replace('net-tab', 'bundle-tab')}<script src="/dist/bundle.js"></script>`);
     const p = await browser.newPage();
     await p.goto(`${site.url}/bundled.html`);
-    await until(() => entries().some((e) => e.session === 'bundle-tab' && e.kind === 'log') && network('bundle-tab').some((n) => n.url.endsWith('/api/down')), 20_000, 'bundle entries');
+    const failed = () => received.find((m) => asDebugEntry(m.data)?.session === 'bundle-tab' && JSON.stringify(m.data).includes('checkout failed'));
+    await until(() => entries().some((e) => e.session === 'bundle-tab' && e.kind === 'log') && network('bundle-tab').some((n) => n.url.endsWith('/api/down')) && failed() !== undefined, 20_000, 'bundle entries');
     await p.close();
     const tailLines = async (...extra: string[]) => {
       const t = runImDebug(['tail', '--room', 'console-log', '--server', relay.url, '--sign', SEED_SIGN, '--tail', '500', '--no-follow', '--session', 'bundle-tab', ...extra]);
@@ -491,6 +496,20 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     expect(JSON.stringify(json)).toContain('/dist/bundle.js');
     expect(JSON.stringify(json)).not.toContain('shop.ts');
 
+    // The Error's stack, frame by frame, through the same mapper and cache as call sites (tail's expanded view).
+    const stackLines = async (mapper: ReturnType<typeof createSourceMapper> | undefined) => {
+      const message = structuredClone(failed()!);
+      const source = { subscribe: (l: StreamListener) => (l.messages?.([message], 'live'), () => undefined) };
+      const shown = await new Promise<Message>((resolve) => (mapper ? withSourceMaps(source, mapper) : source).subscribe({ messages: (ms) => resolve(ms[0]!) }));
+      return entryLines(toViewEntry(shown, 1, Date.now()), { multiRoom: false, json: false, expanded: true }).map((l) => l.left.map((p) => p.text).join('')).join('\n');
+    };
+    expect(await stackLines(undefined)).toMatch(/dist\/bundle\.js:1:\d+/);
+    const expandedMapped = await stackLines(createSourceMapper({ dir }));
+    expect(expandedMapped).toContain('checkout failed');
+    expect(expandedMapped).toMatch(/at .*src\/shop\.ts:7:\d+/);
+    expect(expandedMapped).toMatch(/at .*src\/shop\.ts:9:\d+/);
+    expect(expandedMapped).not.toContain('bundle.js:1:');
+
     // /debug: the generated location until the user allows the page's origin with a click.
     requested.length = 0;
     const viewer = await browser.newPage();
@@ -503,6 +522,13 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     await viewer.click('#maps-yes');
     await expect.poll(() => warnSite.textContent(), { timeout: 20_000 }).toMatch(/^shop\.ts:2:\d+$/);
     expect(await warnSite.getAttribute('title')).toContain('generated: ');
+    // The Error's stack, opened: each frame at its original file and line (shown as received until the map is in).
+    await viewer.click('#list .row:has-text("checkout failed") details.v-error > summary');
+    const stack = viewer.locator('#list .row:has-text("checkout failed") pre.v-stack');
+    await expect.poll(() => stack.textContent(), { timeout: 20_000 }).toMatch(/at .*src\/shop\.ts:7:\d+/);
+    expect(await stack.textContent()).not.toContain('bundle.js:1:');
+    // The Network view's initiator through the map too.
+    await expect.poll(() => viewer.evaluate(() => [...document.querySelectorAll('.net-row .site')].map((n) => n.textContent).join(' ')), { timeout: 20_000 }).toMatch(/shop\.ts:3/);
     expect(requested.filter((r) => r.startsWith('/dist/')).sort()).toEqual(['/dist/bundle.js', '/dist/bundle.js.map']);
     await viewer.close();
   });
