@@ -3,6 +3,7 @@ import {
   ImError,
   LEGACY_MESSAGES,
   debugEntrySchema,
+  type DebugEntry,
   singleField,
   type Ack,
   type AckResult,
@@ -14,6 +15,7 @@ import {
   toImError,
 } from '../../packages/protocol';
 import type { Socket } from 'socket.io';
+import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
 import { roomList, type ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
@@ -79,7 +81,8 @@ function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.c
     // Too deeply nested for the stack (the frame size limit still allows that).
     throw new ImError('INVALID_PARAMETER', `${what} cannot be encoded as JSON (nested too deeply?)`);
   }
-  const bytes = Buffer.byteLength(text ?? '');
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs counting.
+  const bytes = text === undefined ? 0 : text.length * 3 <= max ? text.length : Buffer.byteLength(text);
   if (bytes > max) throw new ImError('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, more than the limit of ${max}`);
   return text?.length ?? 0;
 }
@@ -158,8 +161,15 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
       const { source, publishRooms } = socket.data;
       const { ack, values: [entries, roomIds] } = splitAck(args);
       guarded(ctx, socket, ack, async () => {
-        const parsed = logEntriesSchema.safeParse(entries);
-        if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
+        // Plain log entries (what hooks send most) pass one structural check that accepts only what
+        // the schema accepts unchanged; anything else goes through zod, which words the error.
+        let list: DebugEntry[];
+        if (isPlainLogBatch(entries)) list = entries;
+        else {
+          const parsed = logEntriesSchema.safeParse(entries);
+          if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
+          list = parsed.data;
+        }
         const rooms = targetRooms(ctx, roomIds);
         let lengths: number[];
         if (publishRooms) {
@@ -168,16 +178,16 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
           if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
           // Unsigned hooks have a size limit of their own, never above the server's.
           const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
-          lengths = parsed.data.map((entry) => checkSize(ctx, entry, 'log entry', maxBytes));
-          if (!hookBucket(socket).take(parsed.data.length)) {
+          lengths = list.map((entry) => checkSize(ctx, entry, 'log entry', maxBytes));
+          if (!hookBucket(socket).take(list.length)) {
             throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
           }
         } else {
           checkPostRights(socket, rooms);
-          lengths = parsed.data.map((entry) => checkSize(ctx, entry, 'log entry'));
+          lengths = list.map((entry) => checkSize(ctx, entry, 'log entry'));
         }
         // One history round trip for the whole batch; each entry still its own newMsg per room.
-        await ctx.relay.publishMany(parsed.data.map((entry, i) => ({ source, rooms, data: entry, dataLength: lengths[i] })));
+        await ctx.relay.publishMany(list.map((entry, i) => ({ source, rooms, data: entry, dataLength: lengths[i] })));
       });
     },
 
