@@ -111,6 +111,11 @@ export interface CatchUpOptions {
    * messages, or those since `sinceTime`, instead of only learning its position.
    */
   initial?: { limit: number; sinceTime?: number };
+  /**
+   * Messages asked for per read from a position. With it, an answer shorter than this and
+   * without the server's cursor ends the room's catch-up (no extra empty read).
+   */
+  pageSize?: number;
 }
 
 /** `rooms`: the rooms the connection joins (from its `room_ids`). */
@@ -187,7 +192,7 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
         s.pages = 0;
         if (s.epoch !== undefined && s.offset !== undefined) {
           s.mode = 'position';
-          requests.push({ room_id, since: s.offset, epoch: s.epoch });
+          requests.push({ room_id, since: s.offset, epoch: s.epoch, ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}) });
         } else if (options.initial && s.ts === undefined) {
           const { limit, sinceTime } = options.initial;
           s.mode = 'initial';
@@ -245,7 +250,8 @@ export function createCatchUp(rooms: readonly string[] = [], options: CatchUpOpt
       }
       // The server's cursor when it cut the answer (bytes or count); otherwise, from a position,
       // ask on until an empty page (a server without cursors cuts silently).
-      const more = result.next ?? (!byTime && last?.offset !== undefined ? { room_id: result.room_id, since: last.offset, epoch: result.epoch } : undefined);
+      const short = options.pageSize !== undefined && result.messages.length < options.pageSize;
+      const more = result.next ?? (!byTime && !short && last?.offset !== undefined ? { room_id: result.room_id, since: last.offset, epoch: result.epoch, ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}) } : undefined);
       if (more && ++s.pages < MAX_CATCH_UP_PAGES) {
         // A read by time that was cut reads on by position.
         if (s.mode === 'time') s.mode = 'position';

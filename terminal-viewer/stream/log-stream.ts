@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
-import type { ClientToServerEvents, HistoryRequest, Message, ServerToClientEvents } from '../../packages/protocol';
+import { createCatchUp, gapText } from '../../packages/client';
+import type { ClientToServerEvents, HistoryRequest, HistoryResult, Message, ServerToClientEvents } from '../../packages/protocol';
 import type { ConnectionStatus, LogStreamSource, NoticeLevel, StreamListener } from './types';
 
 /**
  * Reads rooms over a normal signed connection and hands their messages to listeners, in order
- * and without duplicates, across reconnects:
- * - it remembers the last position ({epoch, offset}) of each room;
- * - after a reconnect it reads what it missed with the `history` event, holding back live
- *   messages of that room until the read is done, then drops anything it has already passed;
- * - a new epoch (the server restarted, memory history) or a truncated read is reported as a
- *   notice, never hidden.
+ * and without duplicates, across reconnects, with the SDK's room cursor (packages/client
+ * `createCatchUp`): the last position of each room, what was missed read with `history` after a
+ * reconnect while live messages are held back, a new epoch or a truncated read told as a notice
+ * (`gapText`), never hidden.
  */
 
 export interface SocketStreamOptions {
@@ -33,10 +32,8 @@ export interface SocketStreamOptions {
   /** First delay before reconnecting; doubles up to `reconnectDelayMaxMs`. */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
-  /** Messages asked for per history read. */
+  /** Messages asked for per history read (and shown per room on a first connection with `since` and no `tail`). */
   historyPage?: number;
-  /** Most messages read back per room after one reconnect. */
-  maxCatchUp?: number;
   /** How long a history read may take. */
   ackTimeoutMs?: number;
 }
@@ -84,15 +81,6 @@ export function toMessage(raw: unknown): Message {
 /** Handshake refusals worth retrying: the server is busy or shutting down, not refusing us. */
 const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'TOO_MANY_CONNECTIONS', 'INTERNAL']);
 
-interface RoomCursor {
-  epoch?: string;
-  offset?: number;
-  /** The offset is that of a message we saw (not the 0 of an empty room). */
-  known: boolean;
-  syncing: boolean;
-  pending: Message[];
-}
-
 class HistoryError extends Error {}
 
 /** "websocket error" says little; the underlying error says "connect ECONNREFUSED 127.0.0.1:4000". */
@@ -103,9 +91,7 @@ function transportReason(err: Error & { description?: unknown }): string {
 
 export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStream {
   const listeners = new Set<StreamListener>();
-  const cursors = new Map<string, RoomCursor>(opts.rooms.map((r) => [r, { known: false, syncing: false, pending: [] }]));
   const page = opts.historyPage ?? 500;
-  const maxCatchUp = opts.maxCatchUp ?? 10_000;
   const baseDelay = opts.reconnectDelayMs ?? 500;
   const maxDelay = opts.reconnectDelayMaxMs ?? 5000;
   let status: ConnectionStatus = { state: 'connecting', attempt: 0 };
@@ -129,19 +115,7 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     for (const l of listeners) l.messages?.(messages, origin);
   };
 
-  /** True when the message is news for this room (and moves the room's position to it). */
-  const accept = (cur: RoomCursor, m: Message): boolean => {
-    if (typeof m.offset !== 'number' || typeof m.epoch !== 'string') return true;
-    if (cur.epoch !== m.epoch || cur.offset === undefined || m.offset > cur.offset) {
-      cur.epoch = m.epoch;
-      cur.offset = m.offset;
-      cur.known = true;
-      return true;
-    }
-    return false;
-  };
-
-  const read = async (s: ViewerSocket, request: HistoryRequest) => {
+  const read = async (s: ViewerSocket, request: HistoryRequest): Promise<HistoryResult> => {
     const raw: unknown = await s.timeout(opts.ackTimeoutMs ?? 10_000).emitWithAck('history', request);
     const parsed = historyAckSchema.safeParse(raw);
     if (!parsed.success) throw new HistoryError('the server answered the history request with something unexpected');
@@ -149,92 +123,40 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     return { ...parsed.data.result, messages: parsed.data.result.messages.map(toMessage) };
   };
 
-  /** Learns the room's current position without showing anything. */
-  const position = async (s: ViewerSocket, room: string, cur: RoomCursor, gen: number) => {
-    const res = await read(s, { room_id: room, limit: 1 });
-    if (gen !== generation) return;
-    const latest = res.messages.at(-1)?.offset;
-    // A message that arrived live while we asked is news even if it is the latest one.
-    const firstLive = cur.pending.find((m) => m.epoch === res.epoch && typeof m.offset === 'number')?.offset;
-    cur.epoch = res.epoch;
-    cur.offset = Math.min(latest ?? 0, firstLive !== undefined ? firstLive - 1 : Infinity);
-    cur.known = latest !== undefined;
-  };
+  // The SDK's room cursor (packages/client catch-up): positions, held live messages, gaps.
+  const initial = opts.tail !== undefined || opts.since !== undefined ? { limit: opts.tail ?? page, ...(opts.since !== undefined ? { sinceTime: opts.since } : {}) } : undefined;
+  const catchUp = createCatchUp(opts.rooms, { pageSize: page, ...(initial ? { initial } : {}) });
 
-  const initial = async (s: ViewerSocket, room: string, cur: RoomCursor, gen: number) => {
-    const limit = opts.tail ?? page;
-    let res = await read(s, { room_id: room, limit, ...(opts.since !== undefined ? { sinceTime: opts.since } : {}) });
-    if (gen !== generation) return;
-    if (res.messages.length === 0) {
-      // An empty room (nothing kept at all): whatever comes next is news. A second read for
-      // the position could see a message whose live copy is still on its way, and drop it.
-      if (opts.since === undefined) {
-        cur.epoch = res.epoch;
-        cur.offset = 0;
-        cur.known = false;
-        return;
-      }
-      return position(s, room, cur, gen);
-    }
-    emit(res.messages.filter((m) => accept(cur, m)), 'history');
-    // The server caps each answer in bytes: read on from its cursor until the newest.
-    let shown = res.messages.length;
-    while (res.next && shown < maxCatchUp) {
-      res = await read(s, res.next);
-      if (gen !== generation) return;
-      emit(res.messages.filter((m) => accept(cur, m)), 'history');
-      shown += res.messages.length;
-    }
-    if (opts.since !== undefined && shown >= limit) {
-      notice(`#${room}: showing the newest ${shown} messages of the period; older ones were not read`, 'info');
-    }
-  };
-
-  const catchUp = async (s: ViewerSocket, room: string, cur: RoomCursor, gen: number): Promise<number> => {
-    let total = 0;
-    for (let first = true; ; first = false) {
-      const res = await read(s, { room_id: room, since: cur.offset!, epoch: cur.epoch!, limit: page });
-      if (gen !== generation) return total;
-      if (res.epoch !== cur.epoch) {
-        notice(`#${room}: the server's history restarted (new epoch); messages sent while disconnected may be missing`, 'warn');
-        cur.epoch = res.epoch;
-        cur.offset = 0;
-        cur.known = false;
-      } else if (first && res.truncated && cur.known) {
-        notice(`#${room}: some messages sent while disconnected are no longer kept by the server`, 'warn');
-      }
-      const fresh = res.messages.filter((m) => accept(cur, m));
-      emit(fresh, 'history');
-      total += fresh.length;
-      // Done when the server says so (no cursor), or, from a server without cursors, a short page.
-      if (fresh.length === 0 || (!res.next && res.messages.length < page)) return total;
-      if (total >= maxCatchUp) {
-        notice(`#${room}: read back ${total} missed messages; skipped the rest`, 'warn');
-        return total;
-      }
-    }
-  };
-
-  const syncRoom = async (s: ViewerSocket, room: string, first: boolean, gen: number): Promise<number> => {
-    const cur = cursors.get(room)!;
-    cur.syncing = true;
-    cur.pending = [];
+  /** Reads one room's history page by page; resolves with the missed messages it delivered. */
+  const syncRoom = async (s: ViewerSocket, first: HistoryRequest, round: number, gen: number): Promise<number> => {
+    const stale = () => round !== catchUp.round || gen !== generation;
+    const room = first.room_id;
+    const showing = first.since === undefined && first.limit !== 1;
     let missed = 0;
+    let shown = 0;
+    let request: HistoryRequest | undefined = first;
     try {
-      if (cur.epoch !== undefined && cur.offset !== undefined) missed = await catchUp(s, room, cur, gen);
-      else if (first && (opts.tail !== undefined || opts.since !== undefined)) await initial(s, room, cur, gen);
-      else await position(s, room, cur, gen);
+      while (request) {
+        const res = await read(s, request);
+        if (stale()) return missed;
+        const step = catchUp.page(res, round);
+        const fromHistory = new Set(res.messages);
+        const history = step.deliver.filter((m) => fromHistory.has(m));
+        emit(history, 'history');
+        emit(step.deliver.filter((m) => !fromHistory.has(m)), 'live');
+        if (showing) shown += history.length;
+        else missed += history.length;
+        if (step.gapKind) notice(`#${room}: ${gapText(step.gapKind)}`, 'warn');
+        request = step.next;
+      }
+      if (showing && opts.since !== undefined && shown >= (opts.tail ?? page)) {
+        notice(`#${room}: showing the newest ${shown} messages of the period; older ones were not read`, 'info');
+      }
     } catch (err) {
-      if (gen === generation) {
+      if (!stale()) {
         const why = err instanceof HistoryError ? err.message : (err as Error).message || String(err);
         notice(`#${room}: history unavailable (${why}); showing live messages only`, 'warn');
-      }
-    } finally {
-      if (gen === generation) {
-        const pending = cur.pending;
-        cur.pending = [];
-        cur.syncing = false;
-        emit(pending.filter((m) => accept(cur, m)), 'live');
+        emit(catchUp.abandon(room, round), 'live');
       }
     }
     return missed;
@@ -280,7 +202,9 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
       attempt = 0;
       const gen = ++generation;
       setStatus({ state: 'connected', catchingUp: true });
-      Promise.all(opts.rooms.map((room) => syncRoom(s, room, first, gen))).then((missed) => {
+      const requests = catchUp.begin();
+      const round = catchUp.round;
+      Promise.all(requests.map((r) => syncRoom(s, r, round, gen))).then((missed) => {
         if (gen !== generation || closed) return;
         if (!first) {
           const n = missed.reduce((a, b) => a + b, 0);
@@ -290,18 +214,8 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
       });
     });
 
-    s.on('newMsg', (raw: unknown) => {
-      const m = toMessage(raw);
-      const cur = cursors.get(m.room_id);
-      if (!cur) return emit([m], 'live');
-      if (cur.syncing) {
-        // Bounded: a reader that cannot keep up loses the oldest held-back messages, not memory.
-        if (cur.pending.length >= maxCatchUp) cur.pending.shift();
-        cur.pending.push(m);
-        return;
-      }
-      if (accept(cur, m)) emit([m], 'live');
-    });
+    // Messages of rooms we did not ask for (or without a position) pass straight through.
+    s.on('newMsg', (raw: unknown) => emit(catchUp.receive(toMessage(raw)), 'live'));
 
     s.on('sys_error', (text: unknown) => notice(`server: ${String(text)}`, 'error'));
     s.on('sys_notice', (n: unknown) => {
