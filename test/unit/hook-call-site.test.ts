@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerFrame, formatFrames, ownFile, parseStack } from '../../packages/log-core';
+import { callerFrame, formatFrames, mapStackText, ownFile, parseStack, stackFiles, type StackFrame } from '../../packages/log-core';
 
 const CHROMIUM = `Error: boom
     at wrapper (http://cdn.test/js/node_im_remote_debug.js:1:2345)
@@ -92,5 +92,33 @@ describe('call-site parsing', () => {
     expect(formatFrames(parseStack(CHROMIUM).slice(1, 3))).toBe(
       '    at render (http://app.test/static/app.js:10:15)\n    at new Widget (http://app.test/static/app.js:20:3)',
     );
+  });
+});
+
+describe('stacks through source maps (viewers)', () => {
+  // Stands in for a source map of app.js only: line n → src/app.ts line n*10.
+  const map = (f: StackFrame): StackFrame | undefined =>
+    f.file === 'http://app.test/static/app.js' ? { file: 'src/app.ts', line: f.line * 10, col: f.col + 1, ...(f.line === 10 ? { fn: 'renderCart' } : {}) } : undefined;
+
+  it('rewrites the frames a map knows, V8-style, and keeps every other line as it is', () => {
+    const out = mapStackText(CHROMIUM, map)!.split('\n');
+    expect(out[0]).toBe('Error: boom');
+    expect(out[1]).toBe('    at wrapper (http://cdn.test/js/node_im_remote_debug.js:1:2345)');
+    expect(out[2]).toBe('    at renderCart (src/app.ts:100:16)');
+    expect(out[3]).toBe('    at new Widget (src/app.ts:200:4)');
+    expect(out[5]).toBe('    at src/app.ts:400:2');
+    expect(out[6]).toBe('    at Array.forEach (<anonymous>)');
+    expect(out).toHaveLength(CHROMIUM.split('\n').length);
+  });
+
+  it('maps Firefox and Safari frames too, and says undefined when no frame was mapped', () => {
+    expect(mapStackText(FIREFOX, map)!.split('\n')[1]).toBe('    at renderCart (src/app.ts:100:16)');
+    expect(mapStackText(SAFARI, map)!.split('\n')[4]).toBe('    at src/app.ts:400:2');
+    expect(mapStackText(CHROMIUM, () => undefined)).toBeUndefined();
+    expect(mapStackText('not a stack', map)).toBeUndefined();
+  });
+
+  it('lists the scripts of a stack once each', () => {
+    expect(stackFiles(SAFARI)).toEqual(['http://cdn.test/js/node_im_remote_debug.js', 'http://app.test/static/app.js', 'http://app.test/page.html', 'http://app.test/mod.js']);
   });
 });
