@@ -128,8 +128,8 @@ export function createMemoryHistoryStore(opts: {
     if (n > 0) opts.onEvict?.('history_bytes', n, key);
   }
 
-  /** Stores one message; `settle` false leaves the trimming to the caller (appendMany, once per room). */
-  function put(key: string, message: Message, settle: boolean, dataLength?: number): { stored: Message; log: RoomLog } {
+  /** The room's log, made the most recently written room (Map order); a new room may evict the oldest. */
+  function logFor(key: string): RoomLog {
     let log = rooms.get(key);
     if (log) {
       rooms.delete(key); // re-insert: Map order is least recently written first
@@ -143,38 +143,53 @@ export function createMemoryHistoryStore(opts: {
       }
     }
     rooms.set(key, log);
-    // Object.assign, not `{ ...message, offset, epoch }`: on Node 20 that spread costs
-    // microseconds per message, more than the rest of the append (bench/: push).
-    const stored: Message = Object.assign({}, message);
-    stored.offset = log.next++;
-    stored.epoch = log.epoch;
+    return log;
+  }
+
+  /** Keeps one message in `log` (untrimmed: the caller trims). */
+  function keep(log: RoomLog, message: Message, dataLength?: number): Message {
+    // A literal of the message's fields, not `{ ...message, offset, epoch }` nor Object.assign:
+    // on Node 20 either costs more than the rest of the append (bench/: push).
+    const stored: Message = { source: message.source, data: message.data, room_id: message.room_id, ts: message.ts, offset: log.next++, epoch: log.epoch };
+    if (stored.ts === undefined) delete stored.ts;
     if (opts.size > 0) {
       const bytes = messageBytes(stored, dataLength);
       log.messages.push(stored);
       log.sizes.push(bytes);
       log.bytes += bytes;
       totalBytes += bytes;
-      if (settle) {
-        trim(log);
-        enforceBytes(key, log);
-      }
     }
-    return { stored, log };
+    return stored;
   }
 
   return {
     async append(key, message) {
-      return put(key, message, true).stored;
+      const log = logFor(key);
+      const stored = keep(log, message);
+      if (opts.size > 0) {
+        trim(log);
+        enforceBytes(key, log);
+      }
+      return stored;
     },
     // In process there is no round trip to save, but the trimming of a room (array splices)
-    // runs once per batch instead of once per message; the rooms end as append would leave them.
+    // runs once per batch instead of once per message, and a run of messages to one room moves
+    // it in the Map once; the rooms end as append would leave them.
     async appendMany(items) {
       const touched = new Map<string, RoomLog>();
-      const out = items.map(({ roomKey, message, dataLength }) => {
-        const { stored, log } = put(roomKey, message, false, dataLength);
-        touched.set(roomKey, log);
-        return stored;
-      });
+      const out: Message[] = new Array(items.length);
+      let lastKey: string | undefined;
+      let last: RoomLog | undefined;
+      for (let i = 0; i < items.length; i++) {
+        const { roomKey, message, dataLength } = items[i]!;
+        // The room just written is still the most recently written one: no need to move it.
+        if (roomKey !== lastKey || rooms.get(roomKey) !== last) {
+          last = logFor(roomKey);
+          lastKey = roomKey;
+          touched.set(roomKey, last);
+        }
+        out[i] = keep(last!, message, dataLength);
+      }
       if (opts.size > 0) {
         for (const [key, log] of touched) {
           // A room written early in the batch may have been evicted by the room cap since.
