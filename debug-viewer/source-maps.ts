@@ -12,6 +12,12 @@ import type { CallSite } from '../packages/protocol/log-entry';
 const KEY = 'node-im-debug-source-map-origins';
 const MAPPING_URL = /\/\/[#@] ?sourceMappingURL=([^\s'"]+)\s*$/;
 
+interface FetchAnswer {
+  ok: boolean;
+  text?: string;
+  sourceMap?: string | null;
+}
+
 export interface BrowserSourceMaps {
   originOf(file: string): string | undefined;
   isAllowed(origin: string): boolean;
@@ -39,17 +45,51 @@ export function createBrowserSourceMaps(onLoaded: (file: string) => void): Brows
       return undefined;
     }
   };
-  const get = async (url: string): Promise<Response | undefined> => {
+  // Fetches go through a worker served with its own CSP (connect-src: the allowed origins only),
+  // so the browser enforces the allow list as well as this check; a new one after each click.
+  let worker: Worker | undefined;
+  let seq = 0;
+  const pending = new Map<number, (a: FetchAnswer) => void>();
+  const settleAll = () => {
+    for (const done of pending.values()) done({ ok: false });
+    pending.clear();
+  };
+  const fetcher = (): Worker => {
+    if (worker) return worker;
+    const q = new URLSearchParams();
+    for (const o of allowed) q.append('origin', o);
+    const w = new Worker(`/debug/source-map-worker.js?${q.toString()}`);
+    w.onmessage = (ev: MessageEvent<FetchAnswer & { id: number }>) => {
+      const done = pending.get(ev.data.id);
+      pending.delete(ev.data.id);
+      done?.(ev.data);
+    };
+    w.onerror = settleAll;
+    worker = w;
+    return w;
+  };
+  const get = async (url: string): Promise<{ text: string; sourceMap?: string | null } | undefined> => {
     const o = originOf(url);
     if (!o || !allowed.has(o)) return undefined;
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000), credentials: 'omit', redirect: 'error' });
-    return res.ok ? res : undefined;
+    const id = ++seq;
+    const answer = await new Promise<FetchAnswer>((resolve) => {
+      // The worker stops each fetch at 5 s; this covers a worker that never started.
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve({ ok: false });
+      }, 6000);
+      pending.set(id, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+      fetcher().postMessage({ id, url });
+    });
+    return answer.ok && typeof answer.text === 'string' ? { text: answer.text, sourceMap: answer.sourceMap } : undefined;
   };
   const load = async (file: string): Promise<TraceMap | null> => {
     const script = await get(file);
     if (!script) return null;
-    const text = await script.text();
-    const ref = script.headers.get('sourcemap') ?? MAPPING_URL.exec(text.slice(-4096))?.[1];
+    const ref = script.sourceMap ?? MAPPING_URL.exec(script.text.slice(-4096))?.[1];
     if (!ref) return null;
     let mapText: string | undefined;
     let mapUrl = file;
@@ -58,7 +98,7 @@ export function createBrowserSourceMaps(onLoaded: (file: string) => void): Brows
       mapText = ref.slice(5, comma).endsWith(';base64') ? atob(ref.slice(comma + 1)) : decodeURIComponent(ref.slice(comma + 1));
     } else {
       mapUrl = new URL(ref, file).href;
-      mapText = await (await get(mapUrl))?.text();
+      mapText = (await get(mapUrl))?.text;
     }
     return mapText ? new TraceMap(JSON.parse(mapText) as ConstructorParameters<typeof TraceMap>[0], mapUrl) : null;
   };
@@ -98,6 +138,11 @@ export function createBrowserSourceMaps(onLoaded: (file: string) => void): Brows
         /* for this page only */
       }
       for (const [file, m] of maps) if (m === null && originOf(file) === origin) maps.delete(file);
+      // The fetcher's CSP names the allowed origins: the next fetch starts one that includes this
+      // origin; the old one finishes what it has (each fetch ends within 5 s), then goes.
+      const old = worker;
+      worker = undefined;
+      if (old) setTimeout(() => old.terminate(), 7000);
     },
   };
 }

@@ -27,6 +27,7 @@ const SERVER_ASSETS = [
   ['examples', 'examples'],
   ['debug-viewer/index.html', 'debug-viewer/index.html'],
   ['debug-viewer/debug.css', 'debug-viewer/debug.css'],
+  ['debug-viewer/source-map-worker.js', 'debug-viewer/source-map-worker.js'],
   ['docs/protocol.md', 'docs/protocol.md'],
   ['docs/migrating.md', 'docs/migrating.md'],
   ['server/presence/monitor-page', 'monitor-page'],

@@ -529,7 +529,27 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     expect(await stack.textContent()).not.toContain('bundle.js:1:');
     // The Network view's initiator through the map too.
     await expect.poll(() => viewer.evaluate(() => [...document.querySelectorAll('.net-row .site')].map((n) => n.textContent).join(' ')), { timeout: 20_000 }).toMatch(/shop\.ts:3/);
+
+    // Each script and map once, for call sites, stacks and initiators alike.
     expect(requested.filter((r) => r.startsWith('/dist/')).sort()).toEqual(['/dist/bundle.js', '/dist/bundle.js.map']);
+    // Maps are fetched by a worker whose own CSP allows just the origins the user allowed: the
+    // browser refuses any other, whatever the worker is asked.
+    const worker = await fetch(`${relay.url}/debug/source-map-worker.js?origin=${encodeURIComponent(site.url)}`);
+    expect(worker.headers.get('content-security-policy')).toBe(`default-src 'none'; connect-src ${site.url}`);
+    expect((await fetch(`${relay.url}/debug/source-map-worker.js?origin=javascript:alert(1)`)).status).toBe(400);
+    expect((await fetch(`${relay.url}/debug/source-map-worker.js?origin=${encodeURIComponent(`${site.url}/path`)}`)).status).toBe(400);
+    requested.length = 0;
+    const refused = await viewer.evaluate(
+      (url) =>
+        new Promise<{ ok: boolean }>((resolve) => {
+          const w = new Worker('/debug/source-map-worker.js?origin=http://127.0.0.1:1');
+          w.onmessage = (ev) => resolve(ev.data as { ok: boolean });
+          w.postMessage({ id: 1, url });
+        }),
+      `${site.url}/dist/bundle.js?not-allowed=1`,
+    );
+    expect(refused.ok).toBe(false);
+    expect(requested).toEqual([]);
     await viewer.close();
   });
 
