@@ -1,5 +1,7 @@
+export type { HistoryRequest } from './history';
 import type { ErrorPayload, NoticePayload } from './errors';
 import type { LogEntry } from './log-entry';
+import type { HistoryRequest } from './history';
 import type { Message } from './messages';
 import type { ClientInfo, PageView, PresenceEvent } from './presence';
 
@@ -10,28 +12,12 @@ export type AckResult<T = undefined> =
 
 export type Ack<T = undefined> = (result: AckResult<T>) => void;
 
-export interface HistoryRequest {
-  room_id: string;
-  /** Return messages after this offset (exclusive), within `epoch`. */
-  since?: number;
-  epoch?: string;
-  /** Or: return messages accepted at or after this time (ms since the epoch). */
-  sinceTime?: number;
-  /** At most this many, newest last (default and cap set by the server). */
-  limit?: number;
-}
-
+/** A history answer; its schema (`historyResultSchema`) is beside the request's in history.ts. */
 export interface HistoryResult {
   room_id: string;
   epoch: string;
   messages: Message[];
-  /** True when the requested position is older than what the server still keeps. */
   truncated: boolean;
-  /**
-   * Present when the answer was cut (at the server's byte cap per answer, or its message
-   * count): send it back as the next `history` request to read on, oldest first. Absent: this
-   * answer reached the room's newest message (or the newest of a `limit`/`sinceTime` read).
-   */
   next?: HistoryRequest;
 }
 

@@ -9,3 +9,4 @@ export * from './presence';
 export * from './operator-actions';
 export * from './serialized-text';
 export * from './text-filter';
+export { historyRequestSchema, historyResultSchema, messageSchema, ackResultSchema, zodMessage } from './history';

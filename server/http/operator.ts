@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { ImError, LEGACY_MESSAGES, OPERATOR_ACTIONS, parseLogFilename, singleField } from '../../packages/protocol';
+import { historyRequestSchema, ImError, LEGACY_MESSAGES, OPERATOR_ACTIONS, parseLogFilename, singleField, zodMessage } from '../../packages/protocol';
 import { roomList, type ServerContext } from '../context';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
@@ -50,13 +50,17 @@ export function operatorRouter(ctx: ServerContext): Router {
     const { raw, rooms } = roomsParam(ctx, req);
     if (rooms.length !== 1) throw new ImError('INVALID_ROOM', 'history takes exactly one room_id');
     const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.history.name, raw);
-    const result = await ctx.relay.history(source, {
+    // The query's text fields as numbers, then the same schema as the socket's `history` event.
+    const request = {
       room_id: rooms[0]!,
       since: optionalInt(p.since, 'since'),
       epoch: singleField(p.epoch, 'epoch') || undefined,
       sinceTime: optionalInt(p.sinceTime, 'sinceTime'),
       limit: optionalInt(p.limit, 'limit'),
-    });
+    };
+    const parsed = historyRequestSchema.safeParse(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
+    if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
+    const result = await ctx.relay.history(source, parsed.data);
     sendOk(res, 'ok', result);
   });
 

@@ -3,6 +3,8 @@ import {
   ImError,
   LEGACY_MESSAGES,
   debugEntrySchema,
+  historyRequestSchema,
+  zodMessage,
   type DebugEntry,
   singleField,
   type Ack,
@@ -24,16 +26,6 @@ import { checkRooms } from '../security/rights';
 
 export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-const historyRequestSchema = z
-  .object({
-    room_id: z.string().min(1),
-    since: z.number().int().nonnegative().optional(),
-    epoch: z.string().max(64).optional(),
-    sinceTime: z.number().nonnegative().optional(),
-    limit: z.number().int().positive().optional(),
-  })
-  .strict();
-
 // Every entry kind (log, network, performance): a hook sends them all through postLogs.
 const logEntriesSchema = z.array(debugEntrySchema).min(1).max(100);
 
@@ -42,9 +34,7 @@ function errorResult(err: unknown): { ok: false; error: { code: ImError['code'];
   return { ok: false, error: im.toJSON() };
 }
 
-export function zodMessage(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
-}
+export { zodMessage } from '../../packages/protocol';
 
 /**
  * Runs a handler and answers its ack (when the client asked for one); without an ack, errors

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { createCatchUp, gapText } from '../../packages/client';
-import type { ClientToServerEvents, HistoryRequest, HistoryResult, Message, ServerToClientEvents } from '../../packages/protocol';
+import { ackResultSchema, historyResultSchema, messageSchema, type ClientToServerEvents, type HistoryRequest, type HistoryResult, type Message, type ServerToClientEvents } from '../../packages/protocol';
 import type { ConnectionStatus, LogStreamSource, NoticeLevel, StreamListener } from './types';
 
 /**
@@ -45,29 +45,8 @@ export interface SocketLogStream extends LogStreamSource {
 
 type ViewerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-const messageSchema = z.looseObject({
-  source: z.string(),
-  room_id: z.string(),
-  data: z.unknown(),
-  offset: z.number().optional(),
-  epoch: z.string().optional(),
-  ts: z.number().optional(),
-});
-
-const historyAckSchema = z.union([
-  z.object({
-    ok: z.literal(true),
-    result: z.object({
-      room_id: z.string(),
-      epoch: z.string(),
-      messages: z.array(z.unknown()),
-      truncated: z.boolean(),
-      // Where to read on when the server cut the answer (its byte cap per answer).
-      next: z.object({ room_id: z.string(), since: z.number(), epoch: z.string(), limit: z.number().optional() }).optional(),
-    }),
-  }),
-  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-]);
+// The protocol's history answer, with messages checked one by one (toMessage keeps the odd one as a plain message).
+const historyAckSchema = ackResultSchema(historyResultSchema.extend({ messages: z.array(z.unknown()) }));
 
 /**
  * The message as received when it has the shape of one (kept as is, so `--json` is lossless);
