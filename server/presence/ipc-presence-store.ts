@@ -3,6 +3,7 @@ import type { PageViewRecord, PresenceConnection } from '../../packages/protocol
 import { createIpcClient, serveIpc } from '../cluster/ipc';
 import type { ServerConfig } from '../config';
 import { createMemoryPresenceStore } from './memory-presence-store';
+import { presenceStoreLimits } from './presence-config';
 import type { PresenceStore } from './presence-store';
 
 const CHANNEL = 'im:presence';
@@ -54,20 +55,7 @@ export function createIpcPresenceStore(instanceId: string, timeoutMs?: number): 
  * serving. Call it in the primary of `--workers N` when there is no Redis.
  */
 export function servePresenceToWorkers(config: ServerConfig, now: () => number = Date.now): () => void {
-  const { presence } = config;
-  const store = createMemoryPresenceStore({
-    instanceId: 'primary',
-    expiryMs: presence.expiryMs,
-    pageViews: {
-      max: presence.pageViews.max,
-      maxAgeMs: presence.pageViews.maxAgeSeconds * 1000,
-      recent: presence.pageViews.recent,
-      maxPerSource: presence.pageViews.maxPerSource,
-    },
-    seenDays: presence.seenDays,
-    maxUsersPerSource: presence.maxUsersPerSource,
-    now,
-  });
+  const store = createMemoryPresenceStore({ instanceId: 'primary', ...presenceStoreLimits(config.presence), now });
   // worker id -> the instance ids it spoke for (one per createServer in that process).
   const instances = new Map<number, Set<string>>();
   const onExit = (worker: { id: number }) => {

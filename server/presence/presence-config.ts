@@ -72,3 +72,18 @@ export const presenceSchema = z
   })
   .default(PRESENCE_DEFAULTS);
 export type PresenceConfig = z.infer<typeof presenceSchema>;
+
+/** The store options every presence store takes from the config (memory, Redis, the primary's for workers). */
+export function presenceStoreLimits(presence: PresenceConfig) {
+  return {
+    expiryMs: presence.expiryMs,
+    pageViews: {
+      max: presence.pageViews.max,
+      maxAgeMs: presence.pageViews.maxAgeSeconds * 1000,
+      recent: presence.pageViews.recent,
+      maxPerSource: presence.pageViews.maxPerSource,
+    },
+    seenDays: presence.seenDays,
+    maxUsersPerSource: presence.maxUsersPerSource,
+  };
+}

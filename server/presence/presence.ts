@@ -1,4 +1,3 @@
-import { redisKeyPrefix } from '../cluster/cluster-config';
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import {
@@ -11,12 +10,14 @@ import {
   type PresenceSignal,
   type SeenUser,
 } from '../../packages/protocol';
+import { redisKeyPrefix } from '../cluster/cluster-config';
 import type { ServerContext } from '../context';
 import { guarded, splitAck, zodMessage, type ImSocket } from '../socket/handlers';
 import { TokenBucket } from '../socket/rate-limit';
 import { defineSocketEvent } from '../socket/socket-events';
 import { summarize, type OnlineSummary } from './aggregate';
 import { createMemoryPresenceStore } from './memory-presence-store';
+import { presenceStoreLimits } from './presence-config';
 import { utcDate, type PresenceEviction, type PresenceStore, type TickResult } from './presence-store';
 import { createRedisPresenceStore } from './redis-presence-store';
 
@@ -59,18 +60,9 @@ function adapterBroadcasts(ctx: ServerContext): boolean {
 }
 
 export function createPresenceStore(ctx: ServerContext): PresenceStore {
-  const { presence } = ctx.config;
   const options = {
     instanceId: ctx.instanceId,
-    expiryMs: presence.expiryMs,
-    pageViews: {
-      max: presence.pageViews.max,
-      maxAgeMs: presence.pageViews.maxAgeSeconds * 1000,
-      recent: presence.pageViews.recent,
-      maxPerSource: presence.pageViews.maxPerSource,
-    },
-    seenDays: presence.seenDays,
-    maxUsersPerSource: presence.maxUsersPerSource,
+    ...presenceStoreLimits(ctx.config.presence),
     onEvict: (bound: PresenceEviction, source: string, n: number) => ctx.metrics?.boundHits.inc({ bound, source }, n),
     now: ctx.now,
   };
