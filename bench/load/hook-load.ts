@@ -20,6 +20,8 @@ export interface HookRunResult {
   refused: number;
   ms: number;
   entriesPerSecond: number;
+  /** Entries acknowledged over the whole run, warm-up and drain included (for CPU per entry). */
+  allEntries: number;
   firstError?: string;
 }
 
@@ -57,6 +59,7 @@ async function run(r: HookRunRequest): Promise<HookRunResult> {
     );
     let counting = false;
     let acked = 0;
+    let all = 0;
     let refused = 0;
     let firstError: string | undefined;
     let stop = false;
@@ -69,6 +72,7 @@ async function run(r: HookRunRequest): Promise<HookRunResult> {
           ok: boolean;
           error?: { message: string };
         };
+        if (answer.ok) all += r.batch;
         if (!counting) continue;
         if (answer.ok) acked += r.batch;
         else {
@@ -86,7 +90,7 @@ async function run(r: HookRunRequest): Promise<HookRunResult> {
     counting = false;
     stop = true;
     await Promise.all(loops);
-    return { entries: entriesCounted, refused, ms, entriesPerSecond: (entriesCounted / ms) * 1000, firstError };
+    return { entries: entriesCounted, refused, ms, entriesPerSecond: (entriesCounted / ms) * 1000, allEntries: all, firstError };
   } finally {
     for (const s of sockets) s.close();
   }

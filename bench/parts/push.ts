@@ -132,6 +132,7 @@ export async function pushPart(ctx: PartContext): Promise<PartOutput> {
   const notifyCpu: Record<string, number[]> = {};
   const batch: Record<string, number[]> = {};
   const hook: Record<string, number[]> = {};
+  const hookCpu: Record<string, number[]> = {};
   let bad = 0;
   const record = (m: Record<string, number[]>, key: string, v: number) => (m[key] ??= []).push(v);
   const load = await startLoadGenerator();
@@ -181,10 +182,13 @@ export async function pushPart(ctx: PartContext): Promise<PartOutput> {
           if (kind === 'ours' || kind === 'http' || kind === 'ours-redis') {
             const h = await forkChild<{ pid: number }>(path.join(BENCH_DIR, 'load/hook-load.ts'));
             try {
+              const cpu0 = await cpuOf(servers);
               const r = await h.call<HookRunResult>('run', { base: servers[0]!.base, connections: HOOKS, batch: HOOK_BATCH, warmupMs: 500, durationMs: hookMs }, hookMs + 60_000);
+              const perEntry = ((await cpuOf(servers)) - cpu0) / Math.max(1, r.allEntries);
               bad += r.refused;
               record(hook, kind, r.entriesPerSecond);
-              ctx.log(`push round ${round} ${kind} hook: ${fmtInt(r.entriesPerSecond)} entries/s${r.refused ? ` (${r.refused} refused: ${r.firstError})` : ''}`);
+              record(hookCpu, kind, perEntry);
+              ctx.log(`push round ${round} ${kind} hook: ${fmtInt(r.entriesPerSecond)} entries/s, ${perEntry.toFixed(1)} µs CPU each${r.refused ? ` (${r.refused} refused: ${r.firstError})` : ''}`);
             } finally {
               await h.stop();
             }
@@ -225,12 +229,14 @@ export async function pushPart(ctx: PartContext): Promise<PartOutput> {
   };
   const hookTable: Table = {
     caption: `Hook ingestion: log entries/s acknowledged from ${HOOKS} hook connections, postLogs batches of ${HOOK_BATCH} (median of ${rounds})`,
-    header: ['Server', 'Entries/s', 'Rounds', 'vs bare relay'],
+    header: ['Server', 'Entries/s', 'Rounds', 'vs bare relay', 'Server CPU per entry', 'CPU vs bare relay'],
     rows: (['ours', 'http', 'ours-redis'] as Kind[]).map((k) => [
       k === 'http' ? 'bare Socket.IO relay' : LABEL[k],
       show(m(hook, k)),
       each(hook, k),
       fmtRatio(m(hook, k) / m(hook, 'http')),
+      Number.isNaN(m(hookCpu, k)) ? '' : `${m(hookCpu, k).toFixed(1)} µs`,
+      fmtRatio(m(hookCpu, k) / m(hookCpu, 'http')),
     ]),
   };
   const ours = m(notify, `ours:${EMPTY}`);
