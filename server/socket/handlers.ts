@@ -18,6 +18,7 @@ import {
 } from '../../packages/protocol';
 import type { Socket } from 'socket.io';
 import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
+import type { PublishItem } from '../cluster/relay';
 import { roomList, type ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
@@ -161,23 +162,23 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
           list = parsed.data;
         }
         const rooms = targetRooms(ctx, roomIds);
-        let lengths: number[];
+        let maxBytes = ctx.config.limits.maxMessageBytes;
         if (publishRooms) {
-          const hookCfg = ctx.config.sources[source]!.hook;
           const outside = rooms.filter((r) => !publishRooms.includes(r));
           if (outside.length) throw new ImError('FORBIDDEN', `this hook may publish only to: ${publishRooms.join(', ')}`);
           // Unsigned hooks have a size limit of their own, never above the server's.
-          const maxBytes = Math.min(hookCfg.maxEntryBytes, ctx.config.limits.maxMessageBytes);
-          lengths = list.map((entry) => checkSize(ctx, entry, 'log entry', maxBytes));
-          if (!hookBucket(socket).take(list.length)) {
-            throw new ImError('RATE_LIMITED', `more than ${hookCfg.maxEntriesPerSecond} log entries per second; slow down and retry`);
-          }
+          maxBytes = Math.min(ctx.config.sources[source]!.hook.maxEntryBytes, maxBytes);
         } else {
           checkPostRights(socket, rooms);
-          lengths = list.map((entry) => checkSize(ctx, entry, 'log entry'));
+        }
+        // The batch as the relay takes it, each entry measured once (size limit and history estimate).
+        const items: PublishItem[] = new Array(list.length);
+        for (let i = 0; i < list.length; i++) items[i] = { source, rooms, data: list[i], dataLength: checkSize(ctx, list[i], 'log entry', maxBytes) };
+        if (publishRooms && !hookBucket(socket).take(list.length)) {
+          throw new ImError('RATE_LIMITED', `more than ${ctx.config.sources[source]!.hook.maxEntriesPerSecond} log entries per second; slow down and retry`);
         }
         // One history round trip for the whole batch; each entry still its own newMsg per room.
-        await ctx.relay.publishMany(list.map((entry, i) => ({ source, rooms, data: entry, dataLength: lengths[i] })));
+        await ctx.relay.publishMany(items);
       });
     },
 
