@@ -293,10 +293,24 @@ export async function pushPart(ctx: PartContext): Promise<PartOutput> {
         'its sign check (md5 + compare), room list, history append and its share of `JSON.parse` and of the answer: 9–10 µs a message ' +
         'before the spread was gone, 4.5–6 µs after.',
       'Hook ingestion: ours checks each entry (schema, size), keeps it in the room history and answers the ack after the history ' +
-        'write; the bare relay only emits. The history append (its byte estimate included) is the largest part of the difference; a ' +
-        'batch now reaches the history in one call and each entry\'s JSON is measured once (it was twice). The debug room has no ' +
-        'reader in this benchmark, so neither server sends anything; the bare relay still encodes every packet, ours no longer does. ' +
-        'Server CPU per entry measured beside it: ours 15–28 µs before this series, 8–10 µs after; the bare relay 7–9 µs.',
+        'write; the bare relay only emits. A batch reaches the history in one call and each entry\'s JSON is measured once (it was ' +
+        'twice). The debug room has no reader in this benchmark, so neither server sends anything; the bare relay still encodes every ' +
+        'packet, ours no longer does. Server CPU per entry: ours 15–28 µs before this series, 8–10 µs after; the bare relay 7–9 µs.',
+      '**Hook ingestion, second pass** (a V8 profile of ours under the hook load, then one change at a time). Before it, of the ' +
+        'server\'s CPU: measuring each entry (`JSON.stringify` + `Buffer.byteLength`) 14 %, Socket.IO\'s `JSON.parse` of the batches ' +
+        '13 %, zod 11 % (its object parse copies every entry), the memory history\'s `put` 7.5 % (an `Object.assign` and a Map ' +
+        're-insert per entry). The steps: (1) a batch of plain log entries (flat `kind: \'log\'` entries, what hooks send) passes one ' +
+        'structural check that accepts only what the zod schema accepts unchanged (packages/protocol/fast-log-entry.ts, held to the ' +
+        'schema by test/unit/fast-log-entry.test.ts); any other batch still goes through zod, which words the error: zod\'s 11 % ' +
+        'became 1–2 %; the UTF-8 length is counted only when the JSON is longer than a third of the limit; (2) the history keeps a ' +
+        'literal of the message\'s fields and moves a room in its Map once per run of a batch: `put`\'s 7.5 % became 2 %; (3) the ' +
+        'handler builds the relay\'s items in the loop that measures them (no closures, one array fewer). Every check stays: schema, ' +
+        'per-entry size, the hook\'s rooms and entry rate, rights, the socket guard\'s rates, the history write before the ack. Server ' +
+        'CPU per acknowledged entry, alternating runs of the same load (3 s, 50 hooks, batches of 20, on the shared machine): ours ' +
+        '8.3–10.6 µs before, 5.1–5.8 µs after; the bare relay 7.4–8.5 µs. What is left is mostly what both servers pay (Socket.IO\'s ' +
+        'parse, the acks\' writes) and the per-entry `JSON.stringify` of the size check, which the bare relay pays as its packet ' +
+        'encoding. The "Server CPU per entry" column counts all entries acknowledged in a run (warm-up included) against the ' +
+        'server\'s CPU over it.',
       '**What stands in the way on Redis** (a V8 profile of one instance on Redis under the same wrk load): every push writes to Redis ' +
         'twice and waits for the first answer before it is accepted: the room history (one pipeline, the append script per room) and ' +
         'the streams adapter\'s `XADD` of the broadcast. The kernel\'s writes to Redis (`writeUtf8String`) are the largest item of the ' +
