@@ -173,16 +173,19 @@ export function isLogEntry(value: unknown): value is LogEntry {
  * second copy of each would double their memory.
  */
 export function asLogEntry(data: unknown): LogEntry | undefined {
-  let value = data;
-  if (typeof data === 'string') {
-    if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
+  const value = entryValue(data);
   return isLogEntry(value) ? value : undefined;
+}
+
+/** A message's data as an object that may be an entry: itself, or its JSON text parsed. */
+function entryValue(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -190,14 +193,6 @@ export function asLogEntry(data: unknown): LogEntry | undefined {
  * Unknown kinds and versions are undefined: viewers show those as plain rows.
  */
 export function asDebugEntry(data: unknown): DebugEntry | undefined {
-  let value = data;
-  if (typeof data === 'string') {
-    if (!data.startsWith('{') || !data.includes('"kind"')) return undefined;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
+  const value = entryValue(data);
   return debugEntrySchema.safeParse(value).success ? (value as DebugEntry) : undefined;
 }
