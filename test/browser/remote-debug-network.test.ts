@@ -440,10 +440,12 @@ document.getElementById('slow').addEventListener('click', function () { var end 
     expect(perf('LCP')).toMatchObject({ rating: expect.stringMatching(/good|needs-improvement|poor/), detail: { element: expect.stringMatching(/^(h1#hero|p#text)/) } });
     expect(perf('CLS')!.value).toBeGreaterThan(0);
     await p.click('#slow');
-    await until(() => perf('INP') !== undefined && perf('longtask') !== undefined, 20_000, 'INP and a long task');
+    // A busy machine can give the page's own start-up a long task too: the click's is the one of 250 ms or more.
+    const clickTask = () =>
+      entries().find((e): e is PerformanceEntryData => e.kind === 'performance' && e.session === 'vitals-tab' && e.metric === 'longtask' && e.value >= 250);
+    await until(() => perf('INP') !== undefined && clickTask() !== undefined, 20_000, 'INP and the long task of the click');
     expect(perf('INP')!.value).toBeGreaterThanOrEqual(200);
     expect(perf('INP')).toMatchObject({ rating: expect.stringMatching(/needs-improvement|poor/), detail: { target: 'button#slow' } });
-    expect(perf('longtask')!.value).toBeGreaterThanOrEqual(250);
     await p.close();
   });
 
