@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Relay, ImServer } from './cluster/relay';
+import type { Relay } from './cluster/relay';
+import type { ImServer } from './im-server';
 import type { ServerConfig, SourceConfig } from './config';
 import type { MessageLog } from './logs/message-log';
 import type { SecurityServices } from './security/services';

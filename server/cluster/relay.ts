@@ -5,7 +5,6 @@ import type { ServerMetrics } from '../metrics';
 import { roomKey } from '../rooms';
 import type { HistoryStore } from './history-store';
 
-export type { ImServer } from '../im-server';
 
 /**
  * The one way a message enters the service, whether from /api/notify, postMsg or a debug hook:
@@ -56,13 +55,8 @@ export const DEFAULT_HISTORY_ANSWER_BYTES = 1024 * 1024;
 
 /**
  * Cuts a history page at `maxBytes` of JSON (never below one message, so a reader always moves
- * on). Returns how many messages fit.
+ * on): how many messages fit, and their bytes.
  */
-export function fitHistoryBytes(messages: readonly Message[], maxBytes: number): number {
-  return fitHistory(messages, maxBytes).count;
-}
-
-/** fitHistoryBytes, with the bytes of the messages that fit. */
 export function fitHistory(messages: readonly Message[], maxBytes: number): { count: number; bytes: number } {
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {

@@ -13,7 +13,7 @@ import { createMemoryHistoryStore, type HistoryStore } from './history-store';
 import { createIpcHistoryStore } from './ipc-history-store';
 import { createRedisClients, type RedisClients } from './redis-clients';
 import { createRedisHistoryStore } from './redis-history-store';
-import type { ImServer } from './relay';
+import type { ImServer } from '../im-server';
 
 export type ClusterKind = 'memory' | 'node-cluster' | 'redis-streams' | 'redis-pubsub';
 

@@ -9,10 +9,11 @@ import {
   type PresenceEvent,
   type PresenceSignal,
   type SeenUser,
+  zodMessage,
 } from '../../packages/protocol';
 import { redisKeyPrefix } from '../cluster/cluster-config';
 import type { ServerContext } from '../context';
-import { guarded, splitAck, zodMessage, type ImSocket } from '../socket/handlers';
+import { guarded, splitAck, type ImSocket } from '../socket/handlers';
 import { TokenBucket } from '../socket/rate-limit';
 import { defineSocketEvent } from '../socket/socket-events';
 import { summarize, type OnlineSummary } from './aggregate';

@@ -35,7 +35,6 @@ function errorResult(err: unknown): { ok: false; error: { code: ImError['code'];
   return { ok: false, error: im.toJSON() };
 }
 
-export { zodMessage } from '../../packages/protocol';
 
 /**
  * Runs a handler and answers its ack (when the client asked for one); without an ack, errors

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newClientId, withClientId } from '../../packages/client/client';
-import { fitHistoryBytes } from '../../server/cluster/relay';
+import { fitHistory } from '../../server/cluster/relay';
 import type { Message } from '../../packages/protocol';
 
 describe('the SDK client id (im_client)', () => {
@@ -19,13 +19,13 @@ describe('the SDK client id (im_client)', () => {
   });
 });
 
-describe('fitHistoryBytes', () => {
+describe('fitHistory', () => {
   const m = (n: number): Message => ({ source: 's', room_id: 'r', data: 'x'.repeat(n), offset: 1, epoch: 'e', ts: 1 });
   it('keeps messages while their JSON fits, never fewer than one', () => {
     const size = Buffer.byteLength(JSON.stringify(m(100))) + 1;
-    expect(fitHistoryBytes([m(100), m(100), m(100)], size * 3)).toBe(3);
-    expect(fitHistoryBytes([m(100), m(100), m(100)], size * 3 - 1)).toBe(2);
-    expect(fitHistoryBytes([m(5000), m(100)], 1024)).toBe(1);
-    expect(fitHistoryBytes([], 1024)).toBe(0);
+    expect(fitHistory([m(100), m(100), m(100)], size * 3).count).toBe(3);
+    expect(fitHistory([m(100), m(100), m(100)], size * 3 - 1).count).toBe(2);
+    expect(fitHistory([m(5000), m(100)], 1024).count).toBe(1);
+    expect(fitHistory([], 1024).count).toBe(0);
   });
 });
