@@ -34,6 +34,15 @@ export interface OperatorActionSpec {
 
 const roomSubject = (subject: string): Record<string, string> => ({ room_id: subject });
 
+/** The subject of an action that has none: it is signed as ''. */
+const NO_SUBJECT = { subject: "'' (always empty)", exampleSubject: '', subjectParams: (): Record<string, string> => ({}) };
+
+/** An /api route that takes its parameters both ways: the query (GET, first) or a body (POST). */
+const getOrPost = (path: string): readonly OperatorRoute[] => [
+  { method: 'GET', path },
+  { method: 'POST', path },
+];
+
 /** Keyed by action name; `name` repeats the key so a route can say `OPERATOR_ACTIONS.refresh.name`. */
 export const OPERATOR_ACTIONS = {
   refresh: {
@@ -76,11 +85,7 @@ export const OPERATOR_ACTIONS = {
     subject: "room_id as sent ('' for all rooms)",
     exampleSubject: '',
     subjectParams: roomSubject,
-    routes: [
-      { method: 'GET', path: '/api/online' },
-      { method: 'POST', path: '/api/online' },
-      { method: 'GET', path: '/online', legacy: true },
-    ],
+    routes: [...getOrPost('/api/online'), { method: 'GET', path: '/online', legacy: true }],
   },
   today: {
     name: 'today',
@@ -88,11 +93,7 @@ export const OPERATOR_ACTIONS = {
     subject: "date YYYY-MM-DD as sent ('' for today)",
     exampleSubject: '',
     subjectParams: (subject: string) => ({ date: subject }),
-    routes: [
-      { method: 'GET', path: '/api/today' },
-      { method: 'POST', path: '/api/today' },
-      { method: 'GET', path: '/today', legacy: true },
-    ],
+    routes: [...getOrPost('/api/today'), { method: 'GET', path: '/today', legacy: true }],
   },
   pageviews: {
     name: 'pageviews',
@@ -100,17 +101,12 @@ export const OPERATOR_ACTIONS = {
     subject: 'userid',
     exampleSubject: '1305',
     subjectParams: (subject: string) => ({ userid: subject }),
-    routes: [
-      { method: 'GET', path: '/api/pageviews' },
-      { method: 'POST', path: '/api/pageviews' },
-    ],
+    routes: getOrPost('/api/pageviews'),
   },
   monitor: {
     name: 'monitor',
     allows: 'watch the live presence stream (the /monitor page)',
-    subject: "'' (always empty)",
-    exampleSubject: '',
-    subjectParams: () => ({}),
+    ...NO_SUBJECT,
     routes: [
       { method: 'GET', path: '/api/presence/stream', stream: true },
       // The recent connects and disconnects the stream carried (server/http/legacy-routes.ts).
@@ -120,9 +116,7 @@ export const OPERATOR_ACTIONS = {
   counts: {
     name: 'counts',
     allows: "read the source's live connections per instance and this instance's message count",
-    subject: "'' (always empty)",
-    exampleSubject: '',
-    subjectParams: () => ({}),
+    ...NO_SUBJECT,
     routes: [
       { method: 'GET', path: '/api/counts' },
       { method: 'GET', path: '/read_connections', legacy: true },

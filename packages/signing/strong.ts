@@ -57,28 +57,17 @@ function line(name: string, value: string): string {
   return value;
 }
 
+/** The version, the kind, then each field's value on its own line (a line break in one throws). */
+function canonical(kind: string, fields: ReadonlyArray<readonly [name: string, value: string]>): string {
+  return [STRONG_SIGN_VERSION, kind, ...fields.map(([name, value]) => line(name, value))].join('\n');
+}
+
 export function strongConnectCanonical(f: StrongConnectFields): string {
-  return [
-    STRONG_SIGN_VERSION,
-    'connect',
-    line('source', f.source),
-    line('room_ids', f.roomIds),
-    line('userid', f.userid),
-    line('ts', String(f.ts)),
-    line('nonce', f.nonce),
-  ].join('\n');
+  return canonical('connect', [['source', f.source], ['room_ids', f.roomIds], ['userid', f.userid], ['ts', String(f.ts)], ['nonce', f.nonce]]);
 }
 
 export function strongNotifyCanonical(f: StrongNotifyFields): string {
-  return [
-    STRONG_SIGN_VERSION,
-    'notify',
-    line('source', f.source),
-    line('room_id', f.roomId),
-    sha256Hex(f.data),
-    line('ts', String(f.ts)),
-    line('nonce', f.nonce),
-  ].join('\n');
+  return canonical('notify', [['source', f.source], ['room_id', f.roomId], ['sha256(data)', sha256Hex(f.data)], ['ts', String(f.ts)], ['nonce', f.nonce]]);
 }
 
 /** One message of a batch signed as a whole (`POST /api/notify/batch`). */
