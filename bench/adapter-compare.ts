@@ -18,13 +18,13 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Message } from '../packages/protocol';
 import { legacyConnectSign } from '../packages/signing';
 import { demoConfigInput, DEMO_SOURCES, type ServerConfigInput } from '../server/config';
 import { createServer, type ImRelayServer } from '../server/create-server';
+import { dropPrefix } from '../test/helpers/cluster';
 import { fmtInt, fmtMs, median, summarize } from './lib/stats';
 
 type Variant = 'memory (1 instance)' | 'redis pubsub' | 'redis streams';
@@ -149,17 +149,6 @@ async function throughput(publisher: ImRelayServer, sockets: Socket[], n: number
   return { rate: complete ? n / ((performance.now() - t0) / 1000) : NaN, lost };
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = nextCursor;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
-}
-
 async function measure(variant: Variant): Promise<Result> {
   const prefix = `imbench:${randomUUID().slice(0, 8)}`;
   const servers = await startInstances(variant, prefix);
@@ -176,7 +165,7 @@ async function measure(variant: Variant): Promise<Result> {
   } finally {
     sockets.forEach((s) => s.close());
     await Promise.all(servers.map((s) => s.close()));
-    if (variant !== 'memory (1 instance)') await dropPrefix(prefix);
+    if (variant !== 'memory (1 instance)') await dropPrefix(REDIS_URL, prefix);
   }
 }
 

@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import express from 'express';
 import { Server } from 'socket.io';
 import { legacyNotifySign, signsEqual } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
-import { listenOnLoopback } from '../lib/baseline-notify';
-import { serveCommands, settledMemory } from '../lib/ipc';
+import { NOTIFY_OK as OK, notifyFormHandler, serveBaseline } from '../lib/baseline-notify';
 
 /**
  * The push baselines of bench/parts/push.ts: POST /api/notify that parses the form body, checks
@@ -16,7 +15,6 @@ import { serveCommands, settledMemory } from '../lib/ipc';
  */
 const stack = process.env.BENCH_NOTIFY_STACK === 'express' ? 'express' : 'http';
 const keys: Record<string, string> = Object.fromEntries(Object.entries(DEMO_SOURCES).map(([s, c]) => [s, c.signKey]));
-const OK = '{"code":1,"msg":"message notify successed!","data":""}';
 const BAD = '{"code":0,"msg":"api notify sign verify failed!","data":""}';
 
 function push(fields: Record<string, unknown>): boolean {
@@ -29,18 +27,10 @@ function push(fields: Record<string, unknown>): boolean {
   return true;
 }
 
-function bareHandler(req: IncomingMessage, res: ServerResponse): void {
-  if (req.method !== 'POST' || req.url !== '/api/notify') {
-    res.writeHead(404).end();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const ok = push(Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
-    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? OK : BAD);
-  });
-}
+const bareHandler = notifyFormHandler((form, res) => {
+  const ok = push(Object.fromEntries(form));
+  res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? OK : BAD);
+});
 
 function expressApp(): express.Express {
   const app = express();
@@ -65,16 +55,8 @@ io.on('connection', (socket) => {
   });
 });
 
-const port = await listenOnLoopback(httpServer);
-
-serveCommands(
-  {
-    mem: () => settledMemory(),
-    cpu: () => process.cpuUsage(),
-    stats: () => ({ connections: io.engine.clientsCount }),
-  },
-  { port, pid: process.pid },
-  async () => {
-    await new Promise<void>((resolve) => io.close(() => resolve()));
-  },
+await serveBaseline(
+  httpServer,
+  () => io.engine.clientsCount,
+  () => new Promise<void>((resolve) => io.close(() => resolve())),
 );

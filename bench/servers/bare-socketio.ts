@@ -1,8 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { createBaselineNotifyServer, listenOnLoopback } from '../lib/baseline-notify';
-import { serveCommands, settledMemory } from '../lib/ipc';
+import { createBaselineNotifyServer, serveBaseline } from '../lib/baseline-notify';
 
 /**
  * The baseline: the least a Socket.IO relay can do. Clients join the rooms named in their
@@ -26,15 +25,9 @@ io.on('connection', (socket) => {
   socket.join(rooms.map((r) => `${source}:${r}`));
 });
 
-const port = await listenOnLoopback(httpServer);
-
-serveCommands(
-  {
-    mem: () => settledMemory(),
-    cpu: () => process.cpuUsage(),
-    stats: () => ({ connections: io.engine.clientsCount }),
-  },
-  { port, pid: process.pid },
+await serveBaseline(
+  httpServer,
+  () => io.engine.clientsCount,
   async () => {
     await new Promise<void>((resolve) => io.close(() => resolve()));
     for (const r of redis) r.disconnect();

@@ -1,7 +1,6 @@
-import { createBaselineNotifyServer, listenOnLoopback } from '../lib/baseline-notify';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { serveCommands, settledMemory } from '../lib/ipc';
+import { createBaselineNotifyServer, serveBaseline } from '../lib/baseline-notify';
 
 /**
  * The practical limit of this machine: a raw `ws` server that writes one pre-encoded frame
@@ -53,15 +52,9 @@ wss.on('connection', (ws, req) => {
   });
 });
 
-const port = await listenOnLoopback(httpServer);
-
-serveCommands(
-  {
-    mem: () => settledMemory(),
-    cpu: () => process.cpuUsage(),
-    stats: () => ({ connections: wss.clients.size }),
-  },
-  { port, pid: process.pid },
+await serveBaseline(
+  httpServer,
+  () => wss.clients.size,
   () => {
     for (const ws of wss.clients) ws.terminate();
     httpServer.close();
