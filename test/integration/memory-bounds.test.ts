@@ -5,8 +5,6 @@ import type { AckResult, HistoryResult } from '../../packages/protocol';
 import { operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { Redis } from 'ioredis';
-import { createEntryBuffer } from '../../packages/log-core';
-import { createTransport, type TransportOptions } from '../../browser-hook/transport';
 import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
 import { createRedisHistoryStore } from '../../server/cluster/redis-history-store';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
@@ -14,6 +12,7 @@ import { postForm, signedNotify } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { hookTransport } from '../helpers/hook-transport';
 
 const hasRedis = await requireRedis();
 
@@ -170,22 +169,7 @@ describe('unsigned hook floods: connection caps refuse with a clear code', () =>
     await until(() => server.context.security.connections.open.hookIps === 0, 5000, 'earlier hooks released');
     const blockers = Array.from({ length: 4 }, () => hook());
     expect(await Promise.all(blockers.map(outcome))).toEqual(Array(4).fill({ ok: true }));
-    const diags: string[] = [];
-    const buffer = createEntryBuffer(100) as TransportOptions['buffer'];
-    const transport = createTransport({
-      server: server.url,
-      source: 'remote_debug',
-      room: 'console-log',
-      userid: 'late-hook',
-      username: 'late-hook',
-      buffer,
-      finalize: (e) => e,
-      diag: (_level, message) => diags.push(message),
-      batchSize: 10,
-      flushDelayMs: 5,
-      ackTimeoutMs: 5000,
-      retryDelayMs: 50,
-    });
+    const { transport, buffer, diags } = hookTransport(server.url, 'late-hook');
     try {
       buffer.push({ kind: 'log', v: 1, level: 'info', method: 'log', args: ['kept while refused'], ts: Date.now(), seq: 1, session: 'late', origin: 'browser' } as never);
       transport.schedule();

@@ -1,6 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEntryBuffer } from '../../packages/log-core';
-import { createTransport, type TransportOptions } from '../../browser-hook/transport';
 import { joinRoom } from '../../debug-viewer/connection';
 import { legacyConnectSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
@@ -9,6 +7,7 @@ import type { EngineClient } from '../../server/socket/coalesce-writes';
 import { createSocketLogStream } from '../../terminal-viewer/stream/log-stream';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
+import { hookTransport } from '../helpers/hook-transport';
 
 /**
  * What each client says when the server cut its last connection as a slow consumer (the SDK's
@@ -76,22 +75,7 @@ describe('SLOW_CONSUMER is shown to the user', () => {
   });
 
   it('by the browser hook, through its diagnostics, and comes back', async () => {
-    const diags: string[] = [];
-    const buffer = createEntryBuffer(100) as TransportOptions['buffer'];
-    const transport = createTransport({
-      server: server.url,
-      source: 'remote_debug',
-      room: 'console-log',
-      userid: 'hook-user',
-      username: 'hook-user',
-      buffer,
-      finalize: (e) => e,
-      diag: (_level, message) => diags.push(message),
-      batchSize: 10,
-      flushDelayMs: 5,
-      ackTimeoutMs: 5000,
-      retryDelayMs: 50,
-    });
+    const { transport, diags } = hookTransport(server.url, 'hook-user');
     closers.push(() => transport.close());
     await until(() => transport.status().connected && connected('hook-user'), 10_000, 'hook connected');
     cutAsSlow('hook-user');
