@@ -1,20 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropPrefix, redisAdapter, startCluster, uniquePrefix } from '../helpers/cluster';
 import { connectClient } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
+import { startCli, type RunningCli } from '../helpers/run-cli';
 import type { TestServer } from '../helpers/start-server';
 import { connectV2, openV2, type V2Client } from '../helpers/v2-client';
 
 /** Socket.IO 2 clients (the original's deployed scripts) across instances and worker processes. */
 
 const hasRedis = await requireRedis();
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe.skipIf(!hasRedis).each([['polling'], ['websocket']])('Socket.IO 2 clients on two instances on Redis (%s)', (transport) => {
   let servers: TestServer[] = [];
@@ -57,59 +52,18 @@ describe.skipIf(!hasRedis).each([['polling'], ['websocket']])('Socket.IO 2 clien
   });
 });
 
-/** The CLI with `--workers 2` in its own process (without Redis: workers share over IPC). */
-function startWorkers() {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--workers', '2', '--port', '0'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      LOG_DIR: mkdtempSync(path.join(tmpdir(), 'im-v2-workers-')),
-      REDIS_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stderr!.resume();
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const port = new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening" line in 30 s:\n${out}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        try {
-          const l = JSON.parse(line) as { msg?: string; port?: number };
-          if (l.msg?.includes('with 2 workers') && l.port) {
-            clearTimeout(timer);
-            resolve(l.port);
-          }
-        } catch {
-          // not a whole JSON line yet
-        }
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
-  });
-  return { proc, port, exited };
-}
-
 describe('Socket.IO 2 clients with --workers 2', () => {
-  let cli: ReturnType<typeof startWorkers> | undefined;
+  let cli: RunningCli | undefined;
   const clients: V2Client[] = [];
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
-    if (cli && cli.proc.exitCode === null) {
-      cli.proc.kill('SIGTERM');
-      await cli.exited;
-    }
+    await cli?.stop();
   });
 
   it('long-polling sessions stay on their worker (sticky), and messages reach every worker', async () => {
-    cli = startWorkers();
-    const url = `http://127.0.0.1:${await cli.port}`;
+    cli = startCli(['--workers', '2', '--port', '0']);
+    const url = `http://127.0.0.1:${await cli.listening}`;
     // Least-connection spreads these over both workers; a poll that reached the wrong worker
     // would end the session ("Session ID unknown").
     const transports = [['polling'], ['polling'], ['polling'], ['websocket']];
@@ -131,7 +85,6 @@ describe('Socket.IO 2 clients with --workers 2', () => {
     await refused.until(() => refused.events.some((e) => e[0] === 'disconnect'), 'the disconnect', 20_000);
     expect(refused.events.filter((e) => e[0] === 'sys_error').map((e) => e[1])).toEqual(['sign verify failed!']);
 
-    cli.proc.kill('SIGTERM');
-    expect(await cli.exited).toBe(0);
+    expect(await cli.stop()).toBe(0);
   }, 90_000);
 });

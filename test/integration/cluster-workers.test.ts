@@ -1,86 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, adminGet } from '../helpers/cluster';
 import { postForm, signedNotify } from '../helpers/notify';
+import { startCli, type RunningCli } from '../helpers/run-cli';
 import { TrackingClient } from '../helpers/tracking-client';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface LogLine {
-  msg: string;
-  pid?: number;
-  worker?: number;
-  port?: number;
-}
-
-/** The CLI in its own process; collects its JSON log lines and lets a test wait for one. */
-function startCli(args: string[]) {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      LOG_DIR: mkdtempSync(path.join(tmpdir(), 'im-workers-')),
-      IM_ADMIN_KEY: ADMIN_KEY,
-      REDIS_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogLine[] = [];
-  const waiters = new Set<() => void>();
-  let buffered = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p) as LogLine);
-      } catch {
-        // not a log line
-      }
-    }
-    waiters.forEach((w) => w());
-  });
-  proc.stderr!.resume();
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  function waitLog(match: (l: LogLine) => boolean, what: string, ms = 20_000): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for log: ${what}`)), ms);
-      const check = () => {
-        const hit = lines.find(match);
-        if (!hit) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(hit);
-      };
-      waiters.add(check);
-      check();
-    });
-  }
-  return { proc, lines, waitLog, exited };
-}
-
 describe('--workers N: several processes behind one port', () => {
-  let cli: ReturnType<typeof startCli> | undefined;
+  let cli: RunningCli | undefined;
   const clients: TrackingClient[] = [];
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
-    if (cli && cli.proc.exitCode === null) {
-      cli.proc.kill('SIGKILL');
-      await cli.exited;
-    }
+    await cli?.stop('SIGKILL');
   });
 
   it('shares messages, positions, history, logs and metrics between workers, replaces a dead worker and shuts down cleanly', async () => {
-    cli = startCli(['--workers', '2', '--port', '0']);
+    cli = startCli(['--workers', '2', '--port', '0'], { IM_ADMIN_KEY: ADMIN_KEY });
     const listening = await cli.waitLog((l) => l.msg.includes('with 2 workers'), 'listening');
     const url = `http://127.0.0.1:${listening.port}`;
 
@@ -125,8 +59,7 @@ describe('--workers N: several processes behind one port', () => {
     for (const c of clients) expect(c.data()).toEqual(all);
     expect(clients.some((c) => c.reconnects > 0)).toBe(true);
 
-    cli.proc.kill('SIGTERM');
-    expect(await cli.exited).toBe(0);
+    expect(await cli.stop()).toBe(0);
     for (const pid of workerPids) expect(() => process.kill(pid, 0)).toThrow();
   }, 120_000);
 });

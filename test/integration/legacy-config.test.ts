@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { legacyNotifySign } from '../../packages/signing';
 import { dropPrefix, uniquePrefix } from '../helpers/cluster';
 import { postForm } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
+import { startCli, type RunningCli } from '../helpers/run-cli';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The original's layout (config.js + config/{local,development,production}.js) inside this "type": "module" repository. */
@@ -19,74 +19,19 @@ const KEYS = {
 };
 const hasRedis = await requireRedis();
 
-interface LogLine {
-  level: number;
-  msg: string;
-  port?: number;
-}
-
-interface Cli {
-  lines: LogLine[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-  kill(): void;
-  /** Resolves with the port once listening; rejects with stderr when the process exits first. */
-  listening: Promise<number>;
-}
-
-const running: Cli[] = [];
+const running: RunningCli[] = [];
 afterEach(async () => {
-  for (const c of running.splice(0)) {
-    c.kill();
-    await c.exited;
-  }
+  for (const c of running.splice(0)) await c.stop('SIGKILL');
 });
 
-/** `server/main.ts --config … --port 0` under tsx, as an operator starts it. */
-function startCli(args: string[], env: Record<string, string | undefined>): Cli {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: undefined,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      LOG_DIR: mkdtempSync(path.join(tmpdir(), 'im-legacy-config-')),
-      REDIS_URL: '',
-      IM_CONFIG: undefined,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogLine[] = [];
-  let stderr = '';
-  let buffered = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const listening = new Promise<number>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      for (const p of parts) {
-        try {
-          const line = JSON.parse(p) as LogLine;
-          lines.push(line);
-          if (line.msg.startsWith('node-socket-im listening') && typeof line.port === 'number') resolve(line.port);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
-  });
-  listening.catch(() => {});
-  const cli = { lines, stderr: () => stderr, exited, listening, kill: () => proc.kill('SIGKILL') };
+/** `server/main.ts --config … --port 0` as an operator starts it, with NODE_ENV unset unless `env` sets it. */
+function startWith(args: string[], env: Record<string, string | undefined>): RunningCli {
+  const cli = startCli(['--port', '0', ...args], { NODE_ENV: undefined, ...env });
   running.push(cli);
   return cli;
 }
 
-const mappedLines = (cli: Cli) => cli.lines.filter((l) => l.msg.includes('original configuration') && l.msg.includes('mapped:'));
+const mappedLines = (cli: RunningCli) => cli.lines.filter((l) => l.msg.includes('original configuration') && l.msg.includes('mapped:'));
 
 async function notifyWith(port: number, key: string) {
   const data = 'hello';
@@ -95,7 +40,7 @@ async function notifyWith(port: number, key: string) {
 
 describe("--config with the original's configuration files", () => {
   it('--config DIR with NODE_ENV unset picks config/local.js (the original default), says so once, warns about the demo keys', async () => {
-    const cli = startCli(['--config', FIXTURE], {});
+    const cli = startWith(['--config', FIXTURE], {});
     const port = await cli.listening;
     const mapped = mappedLines(cli);
     expect(mapped).toHaveLength(1);
@@ -109,7 +54,7 @@ describe("--config with the original's configuration files", () => {
   });
 
   it('--config DIR with NODE_ENV=development picks config/development.js: its keys sign, local.js keys do not', async () => {
-    const cli = startCli(['--config', FIXTURE], { NODE_ENV: 'development' });
+    const cli = startWith(['--config', FIXTURE], { NODE_ENV: 'development' });
     const port = await cli.listening;
     expect(mappedLines(cli)[0]!.msg).toContain(path.join(FIXTURE, 'config', 'development.js'));
     expect((await notifyWith(port, KEYS.development)).body.code).toBe(1);
@@ -120,7 +65,7 @@ describe("--config with the original's configuration files", () => {
   it.skipIf(!hasRedis)('--config config/production.js in this repository: redis_config becomes the Redis adapter', async () => {
     const prefix = uniquePrefix();
     try {
-      const cli = startCli(['--config', path.join(FIXTURE, 'config/production.js')], { NODE_ENV: 'production', REDIS_PREFIX: prefix });
+      const cli = startWith(['--config', path.join(FIXTURE, 'config/production.js')], { NODE_ENV: 'production', REDIS_PREFIX: prefix });
       const port = await cli.listening;
       const msg = mappedLines(cli)[0]!.msg;
       expect(msg).toContain('redis_config → adapter redis redis://127.0.0.1:6379');
@@ -138,7 +83,7 @@ describe("--config with the original's configuration files", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'im-original-'));
     const file = path.join(dir, 'development.js');
     copyFileSync(path.join(FIXTURE, 'config/development.js'), file);
-    const cli = startCli(['--config', file], {});
+    const cli = startWith(['--config', file], {});
     const port = await cli.listening;
     expect(mappedLines(cli)[0]!.msg).toContain(file);
     expect((await notifyWith(port, KEYS.development)).body.code).toBe(1);
@@ -157,7 +102,7 @@ describe("--config with the original's configuration files", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'im-original-bad-'));
     const file = path.join(dir, 'production.js');
     writeFileSync(file, `'use strict';\nmodule.exports = ${body};\n`);
-    const cli = startCli(['--config', file], {});
+    const cli = startWith(['--config', file], {});
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain(expected);
     expect(cli.stderr()).not.toContain('    at '); // a clear message, no stack
@@ -165,13 +110,13 @@ describe("--config with the original's configuration files", () => {
 
   it('refuses a folder whose NODE_ENV file is missing, naming the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'im-original-dir-'));
-    const cli = startCli(['--config', dir], { NODE_ENV: 'production' });
+    const cli = startWith(['--config', dir], { NODE_ENV: 'production' });
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain('NODE_ENV=production picks production.js');
   });
 
   it('refuses --legacy-redis-channel without Redis, naming the key', async () => {
-    const cli = startCli(['--config', FIXTURE, '--legacy-redis-channel'], {});
+    const cli = startWith(['--config', FIXTURE, '--legacy-redis-channel'], {});
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain('legacyRedisChannel');
   });

@@ -1,61 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm } from '../helpers/notify';
+import { startCli, type RunningCli } from '../helpers/run-cli';
 import { once } from '../helpers/wait-for';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEMO_KEY = DEMO_SOURCES.demo.signKey;
 
 interface ConnectErr extends Error {
   data?: { code: string; message: string };
 }
 
-/** `--workers 2` in its own process; resolves with the port once it listens. */
-function startWorkers(configFile: string): { proc: ChildProcess; port: Promise<number>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--workers', '2', '--port', '0', '--config', configFile], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stderr!.resume();
-  const port = new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        try {
-          const l = JSON.parse(line) as { msg?: string; port?: number };
-          if (l.msg?.includes('with 2 workers') && l.port) resolve(l.port);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, port, exited };
-}
-
 describe('--workers without Redis: one replay store for all workers', () => {
-  let server: ReturnType<typeof startWorkers> | undefined;
+  let server: RunningCli | undefined;
   const sockets: TestSocket[] = [];
   afterAll(async () => {
     sockets.forEach((s) => s.close());
-    if (server && server.proc.exitCode === null) {
-      server.proc.kill('SIGTERM');
-      await server.exited;
-    }
+    await server?.stop();
   });
 
   it('refuses a strong connect URL replayed to the other worker, and counts source rates in the primary', async () => {
@@ -70,8 +36,8 @@ describe('--workers without Redis: one replay store for all workers', () => {
         rateLimits: { windowSeconds: 1, perConnection: 100, perIp: 1000, perSource: 1000 },
       }),
     );
-    server = startWorkers(configFile);
-    const url = `http://127.0.0.1:${await server.port}`;
+    server = startCli(['--workers', '2', '--port', '0', '--config', configFile], { LOG_DIR: undefined });
+    const url = `http://127.0.0.1:${await server.listening}`;
 
     const query = new URLSearchParams({
       ...signRequest({ kind: 'connect', source: 'demo', roomIds: 'w', userid: 'u1', signKey: DEMO_KEY }),
