@@ -37,16 +37,13 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function strongQuery(o: { source?: string; key?: string; rooms?: string; userid?: string; ts?: number; nonce?: string } = {}): Record<string, string> {
-  const fields = signRequest({
-    kind: 'connect',
-    source: o.source ?? 'demo',
-    roomIds: o.rooms ?? 'room1',
-    userid: o.userid ?? '1305',
-    signKey: o.key ?? DEMO_KEY,
-    ts: o.ts ?? seconds(),
-    nonce: o.nonce,
-  });
+type SignedBy = { source?: string; key?: string; ts?: number; nonce?: string };
+
+/** What every strong sign here shares, with the tests' defaults: source demo, the demo key, now. */
+const signedBy = (o: SignedBy) => ({ source: o.source ?? 'demo', signKey: o.key ?? DEMO_KEY, ts: o.ts ?? seconds(), nonce: o.nonce });
+
+function strongQuery(o: SignedBy & { rooms?: string; userid?: string } = {}): Record<string, string> {
+  const fields = signRequest({ kind: 'connect', roomIds: o.rooms ?? 'room1', userid: o.userid ?? '1305', ...signedBy(o) });
   return { ...fields, username: 'spring', ext_info: '' };
 }
 
@@ -165,16 +162,8 @@ describe('strong connect signs', () => {
 });
 
 describe('strong notify signs', () => {
-  const notify = (o: { source?: string; key?: string; room?: string; data?: string; ts?: number; nonce?: string } = {}) =>
-    signRequest({
-      kind: 'notify',
-      source: o.source ?? 'demo',
-      roomId: o.room ?? 'n-room',
-      data: o.data ?? '{"a":1}',
-      signKey: o.key ?? DEMO_KEY,
-      ts: o.ts ?? seconds(),
-      nonce: o.nonce,
-    });
+  const notify = (o: SignedBy & { room?: string; data?: string } = {}) =>
+    signRequest({ kind: 'notify', roomId: o.room ?? 'n-room', data: o.data ?? '{"a":1}', ...signedBy(o) });
 
   it('delivers a strongly signed push, with the contract answer', async () => {
     const reader = await connectClient(server.url, { roomIds: 'n-room' });
