@@ -59,86 +59,48 @@ describe('GET / (the original greeted here)', () => {
   });
 });
 
-/** Every old URL: without credentials, with the admin key, with an operator sign, with a wrong sign. */
-const CASES: Array<{
+/**
+ * Every old URL: without credentials, with the admin key, with an operator sign, with a wrong sign.
+ * `action` is the sign it takes (over `subject`, default ''), `use` the signed endpoint its 401 names,
+ * `status` and `check` what an authorised read answers.
+ */
+interface OldUrl {
   url: string;
   action: string;
-  subject: () => string;
+  subject?: () => string;
   use: string;
+  status: number;
   check: (a: Answer) => void;
-}> = [
+}
+const CASES: OldUrl[] = [
   {
     url: '/readmsg?source=demo&filename=orders.log',
     action: 'logs',
     subject: () => `${today()}/orders.log`,
     use: '/api/logs',
-    check: (a) => {
-      expect(a.status).toBe(200);
-      expect(JSON.parse(a.text.trim().split('\n')[0]!)).toMatchObject({ source: 'demo', room_id: 'r1', data: 'logged line' });
-    },
+    status: 200,
+    check: (a) => expect(JSON.parse(a.text.trim().split('\n')[0]!)).toMatchObject({ source: 'demo', room_id: 'r1', data: 'logged line' }),
   },
-  {
-    url: '/read_connections?source=demo',
-    action: 'counts',
-    subject: () => '',
-    use: '/api/counts',
-    check: (a) => {
-      expect(a.status).toBe(200);
-      expect(a.body.data).toMatchObject({ connections: 1, sources: { demo: { connections: 1, users: 1 } } });
-    },
-  },
-  {
-    url: '/sessionlocation?source=demo',
-    action: 'counts',
-    subject: () => '',
-    use: '/api/counts',
-    check: (a) => {
-      expect(a.status).toBe(200);
-      expect(Object.values(a.body.data.instances as Record<string, number>)).toEqual([1]);
-    },
-  },
-  {
-    url: '/readmsglocation?source=demo',
-    action: 'counts',
-    subject: () => '',
-    use: '/api/counts',
-    check: (a) => {
-      expect(a.status).toBe(200);
-      expect(a.body.data).toMatchObject({ messages_in: { demo: 1 } });
-    },
-  },
+  { url: '/read_connections?source=demo', action: 'counts', use: '/api/counts', status: 200, check: (a) => expect(a.body.data).toMatchObject({ connections: 1, sources: { demo: { connections: 1, users: 1 } } }) },
+  { url: '/sessionlocation?source=demo', action: 'counts', use: '/api/counts', status: 200, check: (a) => expect(Object.values(a.body.data.instances as Record<string, number>)).toEqual([1]) },
+  { url: '/readmsglocation?source=demo', action: 'counts', use: '/api/counts', status: 200, check: (a) => expect(a.body.data).toMatchObject({ messages_in: { demo: 1 } }) },
   {
     url: '/clientlog?source=demo',
     action: 'monitor',
-    subject: () => '',
     use: '/api/presence/stream',
-    check: (a) => {
-      expect(a.status).toBe(200);
-      const recent = a.body.data.recent as Array<{ type: string; userid: string; source: string }>;
-      expect(recent).toContainEqual(expect.objectContaining({ type: 'connect', userid: 'u1', source: 'demo' }));
-    },
+    status: 200,
+    check: (a) => expect(a.body.data.recent).toContainEqual(expect.objectContaining({ type: 'connect', userid: 'u1', source: 'demo' })),
   },
-  {
-    url: '/readsysmsg?source=demo',
-    action: 'counts',
-    subject: () => '',
-    use: '/api/counts',
-    check: (a) => {
-      expect(a.status).toBe(410);
-      expect(a.body.msg).toContain('stdout');
-    },
-  },
-  {
-    url: '/errorlog?source=demo',
-    action: 'counts',
-    subject: () => '',
-    use: '/api/counts',
-    check: (a) => {
-      expect(a.status).toBe(410);
-      expect(a.body.msg).toContain('level 50');
-    },
-  },
+  { url: '/readsysmsg?source=demo', action: 'counts', use: '/api/counts', status: 410, check: (a) => expect(a.body.msg).toContain('stdout') },
+  { url: '/errorlog?source=demo', action: 'counts', use: '/api/counts', status: 410, check: (a) => expect(a.body.msg).toContain('level 50') },
 ];
+
+/** What an authorised read of `c.url` answers. */
+function expectRead(c: OldUrl, a: Answer): void {
+  expect(a.status).toBe(c.status);
+  c.check(a);
+}
+const subjectOf = (c: OldUrl) => c.subject?.() ?? '';
 
 describe("the original's read-out URLs, behind operator auth", () => {
   it.each(CASES)('$url without credentials: 401 naming the signed endpoint', async ({ url, action, use }) => {
@@ -150,18 +112,19 @@ describe("the original's read-out URLs, behind operator auth", () => {
     expect(res.text).not.toContain('logged line');
   });
 
-  it.each(CASES)('$url with the admin key', async ({ url, check }) => {
-    check(await get(url, admin));
+  it.each(CASES)('$url with the admin key', async (c) => {
+    expectRead(c, await get(c.url, admin));
   });
 
-  it.each(CASES)('$url with an operator sign for its action', async ({ url, action, subject, check }) => {
-    check(await get(url, signed(action, subject())));
+  it.each(CASES)('$url with an operator sign for its action', async (c) => {
+    expectRead(c, await get(c.url, signed(c.action, subjectOf(c))));
   });
 
-  it.each(CASES)("$url refuses another action's sign, another source's key and a wrong admin key", async ({ url, action, subject }) => {
+  it.each(CASES)("$url refuses another action's sign, another source's key and a wrong admin key", async (c) => {
+    const { url, action } = c;
     const other = action === 'logs' ? 'online' : 'logs';
-    expect((await get(url, signed(other, subject()))).status).toBe(401);
-    expect((await get(url, signed(action, subject(), DEMO_SOURCES.remote_debug.signKey))).status).toBe(401);
+    expect((await get(url, signed(other, subjectOf(c)))).status).toBe(401);
+    expect((await get(url, signed(action, subjectOf(c), DEMO_SOURCES.remote_debug.signKey))).status).toBe(401);
     const wrongAdmin = await get(url, { authorization: 'Bearer not-the-admin-key-0123456789' });
     expect([400, 401]).toContain(wrongAdmin.status);
     expect(wrongAdmin.text).not.toContain('logged line');
