@@ -13,6 +13,11 @@ export function holdHandshakes(server: { io: ImRelayServer['io'] }) {
       hold.on = false;
       waiting.splice(0).forEach((next) => next());
     },
+    /** Holds new handshakes, then cuts the transport of every socket of `userid`: its reconnect waits here. */
+    cut(userid: string) {
+      hold.on = true;
+      for (const socket of server.io.of('/').sockets.values()) if (socket.data.userid === userid) socket.conn.close();
+    },
   };
   server.io.use((_socket, next) => (hold.on ? waiting.push(() => next()) : next()));
   return hold;

@@ -14,6 +14,7 @@ import { postForm, signedNotify } from '../helpers/notify';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
 import { holdHandshakes } from '../helpers/hold-handshakes';
+import { recordingClient } from '../helpers/sdk-client';
 
 const KEY = DEMO_SOURCES.demo.signKey;
 
@@ -25,29 +26,9 @@ describe('createClient (ESM entry) against the real server', () => {
   });
 
   function open(base: string, rooms: string, options: ClientOptions = {}, userid = '1') {
-    const received: Message[] = [];
-    const errors: ClientError[] = [];
-    let connects = 0;
-    const client = createClient(signedConnectUrl({ url: base, source: 'demo', signKey: KEY, rooms, userid, username: `u${userid}` }), {
-      reconnectionDelay: 20,
-      reconnectionDelayMax: 50,
-      socketOptions: { transports: ['websocket'] },
-      ...options,
-      onMessage: (m) => {
-        received.push(m);
-        options.onMessage?.(m);
-      },
-      onError: (e) => {
-        errors.push(e);
-        options.onError?.(e);
-      },
-      onConnect: (s, info) => {
-        connects++;
-        options.onConnect?.(s, info);
-      },
-    });
-    cleanup.push(() => client.close());
-    return { client, received, errors, connects: () => connects };
+    const c = recordingClient(base, rooms, options, userid);
+    cleanup.push(() => c.client.close());
+    return c;
   }
 
   async function server(config: Partial<ServerConfigInput> = {}): Promise<TestServer> {
@@ -160,8 +141,7 @@ describe('createClient (ESM entry) against the real server', () => {
     await connected(a.client);
     await connected(b.client);
 
-    hold.on = true;
-    dropTransports(s, '1');
+    hold.cut('1');
     await until(() => a.client.state !== 'connected');
     const results = [1, 2, 3, 4, 5, 6].map((n) => a.client.send(n, 'chat'));
     // The sixth did not fit in the queue of five.
@@ -176,14 +156,12 @@ describe('createClient (ESM entry) against the real server', () => {
   it('after a reconnect asks history for what it missed: in order, once, live messages after', async () => {
     const s = await server();
     const hold = holdHandshakes(s);
-    const gaps: string[] = [];
-    const b = open(s.url, 'r1,r2', { onGap: (room) => gaps.push(room) }, '2');
+    const b = open(s.url, 'r1,r2', {}, '2');
     await connected(b.client);
     await postForm(s.url, signedNotify('r1,r2', 'before'));
     await until(() => b.received.length === 2);
 
-    hold.on = true;
-    dropTransports(s, '2');
+    hold.cut('2');
     await until(() => b.client.state !== 'connected');
     for (const n of [1, 2, 3]) await postForm(s.url, signedNotify('r1', `missed ${n}`));
     await postForm(s.url, signedNotify('r2', 'missed r2'));
@@ -196,13 +174,12 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(r1.map((m) => m.data)).toEqual(['before', 'missed 1', 'missed 2', 'missed 3', 'live']);
     expect(r1.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(b.received.filter((m) => m.room_id === 'r2').map((m) => m.data)).toEqual(['before', 'missed r2']);
-    expect(gaps).toEqual([]);
+    expect(b.gaps).toEqual([]);
   });
 
   it('a message lost while connected (its broadcast never came) is read from history when the next one shows the gap', async () => {
     const s = await server();
-    const gaps: string[] = [];
-    const b = open(s.url, 'r1', { onGap: (room) => gaps.push(room) }, '2');
+    const b = open(s.url, 'r1', {}, '2');
     await connected(b.client);
     await postForm(s.url, signedNotify('r1', 'first'));
     await until(() => b.received.length === 1);
@@ -214,7 +191,7 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(b.received.map((m) => m.data)).toEqual(['first', 'lost 1', 'lost 2', 'next']);
     expect(b.received.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
     expect(b.connects()).toBe(1);
-    expect(gaps).toEqual([]);
+    expect(b.gaps).toEqual([]);
     // With catch-up off the SDK hands over what arrives, as before.
     const plain = open(s.url, 'r1', { catchUp: false }, '3');
     await connected(plain.client);
@@ -228,13 +205,11 @@ describe('createClient (ESM entry) against the real server', () => {
   it('catches up even when the reconnect flush uses up the per-connection event rate (history reads are retried)', async () => {
     const s = await server({ rateLimits: { perConnection: 6 } });
     const hold = holdHandshakes(s);
-    const gaps: string[] = [];
-    const b = open(s.url, 'busy', { onGap: (room) => gaps.push(room), ackTimeout: 5000 }, '2');
+    const b = open(s.url, 'busy', { ackTimeout: 5000 }, '2');
     await connected(b.client);
     await postForm(s.url, signedNotify('busy', 'before'));
     await until(() => b.received.length === 1);
-    hold.on = true;
-    dropTransports(s, '2');
+    hold.cut('2');
     await until(() => b.client.state !== 'connected');
     const sends = [1, 2, 3, 4, 5, 6].map((n) => b.client.send(n, 'busy'));
     await postForm(s.url, signedNotify('busy', 'missed'));
@@ -244,7 +219,7 @@ describe('createClient (ESM entry) against the real server', () => {
     expect(await Promise.all(sends)).toEqual(Array(6).fill({ ok: true }));
     await until(() => b.received.length === 8, 10_000, 'catch-up after the rate window');
     expect(b.received.map((m) => m.data)).toEqual(['before', 'missed', 1, 2, 3, 4, 5, 6]);
-    expect(gaps).toEqual([]);
+    expect(b.gaps).toEqual([]);
   });
 
   it('survives a server restart that keeps the room history (a crashed instance, another takes over)', async () => {
@@ -287,11 +262,6 @@ describe('createClient (ESM entry) against the real server', () => {
     s.relay.refresh('demo', ['r1']);
     await until(() => refreshed === 1);
   });
-
-  /** Cuts the transport of a user's connections (as a network drop does): the client reconnects. */
-  function dropTransports(s: TestServer, userid: string) {
-    for (const socket of s.io.of('/').sockets.values()) if (socket.data.userid === userid) socket.conn.close();
-  }
 
   async function listenOn(port: number, historyStore: HistoryStore, held = false) {
     const logDir = mkdtempSync(path.join(tmpdir(), 'im-logs-'));

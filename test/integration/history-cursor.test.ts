@@ -1,13 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinRoom } from '../../debug-viewer/connection';
-import { createClient, type ImClient } from '../../packages/client';
-import { signedConnectUrl } from '../../packages/client/node';
 import type { AckResult, HistoryRequest, HistoryResult, Message } from '../../packages/protocol';
 import { legacyConnectSign, operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { createSocketLogStream } from '../../terminal-viewer/stream/log-stream';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { holdHandshakes } from '../helpers/hold-handshakes';
+import { recordingClient } from '../helpers/sdk-client';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
 
@@ -110,19 +109,13 @@ describe('history answers capped in bytes, with a cursor', () => {
 
 describe('clients follow the cursor', () => {
   it('the SDK catches up on more than one capped answer after a reconnect: all, in order, no gap', async () => {
-    const got: Message[] = [];
-    const gaps: string[] = [];
-    const client: ImClient = createClient(
-      signedConnectUrl({ url: server.url, source: 'demo', signKey: KEY, rooms: 'catch', userid: 'sdk', username: 'sdk' }),
-      { reconnectionDelay: 50, reconnectionDelayMax: 100, socketOptions: { transports: ['websocket'] }, onMessage: (m) => got.push(m), onGap: (r) => gaps.push(r) },
-    );
+    const { client, received: got, gaps } = recordingClient(server.url, 'catch', {}, 'sdk');
     closers.push(() => client.close());
     await until(() => client.state === 'connected', 10_000, 'connected');
     await server.relay.publish('demo', ['catch'], body(0));
     await until(() => got.length === 1, 10_000, 'first message');
 
-    hold.on = true;
-    for (const s of server.io.of('/').sockets.values()) if (s.data.userid === 'sdk') s.conn.close();
+    hold.cut('sdk');
     await until(() => hold.waiting() === 1, 10_000, 'reconnect held');
     for (let i = 1; i <= COUNT; i++) await server.relay.publish('demo', ['catch'], body(i));
     hold.release();

@@ -6,12 +6,11 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type ImClient } from '../../packages/client';
-import { signedConnectUrl } from '../../packages/client/node';
 import type { Message } from '../../packages/protocol';
 import { legacyConnectSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { holdHandshakes } from '../helpers/hold-handshakes';
+import { recordingClient } from '../helpers/sdk-client';
 import { RawSocket } from '../helpers/raw-socket';
 import { IN_CI } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
@@ -124,21 +123,14 @@ describe('connection state recovery is off', () => {
   });
 
   it('the SDK reconnecting after a dropped transport gets what it missed from history, in order, once', async () => {
-    const got: Message[] = [];
-    const gaps: string[] = [];
-    const client: ImClient = createClient(
-      signedConnectUrl({ url: server.url, source: 'demo', signKey: KEY, rooms: 'missed', userid: 'sdk', username: 'sdk' }),
-      { reconnectionDelay: 50, reconnectionDelayMax: 100, socketOptions: { transports: ['websocket'] }, onMessage: (m) => got.push(m), onGap: (r) => gaps.push(r) },
-    );
+    const { client, received: got, gaps } = recordingClient(server.url, 'missed', {}, 'sdk');
     closers.push(() => client.close());
     await until(() => client.state === 'connected', 10_000, 'connected');
     await server.relay.publish('demo', ['missed'], 1);
     await until(() => got.length === 1, 10_000, 'first message');
 
     // Cut the transport and publish before the SDK is back.
-    const [socket] = [...server.io.of('/').sockets.values()].filter((s) => s.data.userid === 'sdk');
-    hold.on = true;
-    socket!.conn.close();
+    hold.cut('sdk');
     await until(() => hold.waiting() === 1, 10_000, 'the reconnect waiting in the handshake');
     for (let i = 2; i <= 5; i++) await server.relay.publish('demo', ['missed'], i);
     hold.release();
