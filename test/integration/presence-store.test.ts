@@ -169,6 +169,13 @@ describe.runIf(hasRedis)('redis presence store, several instances', () => {
     connections.push(redis);
     return createRedisPresenceStore({ ...OPTS, instanceId, redis, prefix });
   };
+  /** Two instances on a fresh prefix, as two processes would be, each after its first heartbeat. */
+  const twoInstances = async (first: string, second: string) => {
+    prefix = `test-presence-multi-${randomUUID().slice(0, 8)}`;
+    const pair = [make(first), make(second)] as const;
+    await Promise.all(pair.map((store) => store.tick(['demo'])));
+    return pair;
+  };
   afterAll(async () => {
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`test-presence-multi-*`);
@@ -178,10 +185,7 @@ describe.runIf(hasRedis)('redis presence store, several instances', () => {
   });
 
   it('counts a user across instances and announces exactly one join and one leave', async () => {
-    prefix = `test-presence-multi-${randomUUID().slice(0, 8)}`;
-    const a = make('A');
-    const b = make('B');
-    await Promise.all([a.tick(['demo']), b.tick(['demo'])]);
+    const [a, b] = await twoInstances('A', 'B');
     // The same user opens a tab on each instance at once: exactly one of them is the join.
     const [ra, rb] = await Promise.all([a.add(conn('u', { instance: 'A' })), b.add(conn('u', { instance: 'B' }))]);
     expect([ra.joined, rb.joined].filter(Boolean)).toHaveLength(1);
@@ -204,10 +208,7 @@ describe.runIf(hasRedis)('redis presence store, several instances', () => {
   });
 
   it('drops the users of an instance that stops heartbeating, and a restart never wipes the others', async () => {
-    prefix = `test-presence-multi-${randomUUID().slice(0, 8)}`;
-    const a = make('A');
-    const dying = make('B-1');
-    await Promise.all([a.tick(['demo']), dying.tick(['demo'])]);
+    const [a, dying] = await twoInstances('A', 'B-1');
     await a.add(conn('alice', { instance: 'A' }));
     await dying.add(conn('bob', { instance: 'B-1' }));
     await dying.add(conn('alice', { instance: 'B-1' }));
@@ -229,10 +230,7 @@ describe.runIf(hasRedis)('redis presence store, several instances', () => {
   });
 
   it('writes its records back after a pause made the others sweep it', async () => {
-    prefix = `test-presence-multi-${randomUUID().slice(0, 8)}`;
-    const a = make('A');
-    const paused = make('P');
-    await Promise.all([a.tick(['demo']), paused.tick(['demo'])]);
+    const [a, paused] = await twoInstances('A', 'P');
     await paused.add(conn('carol', { instance: 'P' }));
     await tickUntil([a], (all) => all.some((r) => r.deadInstances.some((d) => d.instance === 'P')), 'the sweep of P');
     expect(await a.userConnections('demo', 'carol')).toBe(0);

@@ -27,40 +27,22 @@ global code@http://app.test/page.html:5:9
 http://app.test/static/app.js:40:1
 module code@http://app.test/mod.js:3:4`;
 
+/** The hook's own frame, first in every stack here. */
+const HOOK = { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' };
+/** A frame of the page's script, http://app.test/static/app.js. */
+const app = (line: number, col: number, fn?: string) => ({ file: 'http://app.test/static/app.js', line, col, fn });
+
 describe('call-site parsing', () => {
   it('reads Chromium (V8) stacks', () => {
-    expect(parseStack(CHROMIUM)).toEqual([
-      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
-      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
-      { file: 'http://app.test/static/app.js', line: 20, col: 3, fn: 'new Widget' },
-      { file: 'http://app.test/static/app.js', line: 30, col: 7, fn: 'load' },
-      { file: 'http://app.test/static/app.js', line: 40, col: 1, fn: undefined },
-      { file: 'http://app.test/page.html', line: 5, col: 9, fn: 'Object.<anonymous>' },
-      { file: 'http://app.test/static/app.js', line: 50, col: 2, fn: undefined },
-      { file: 'http://app.test/static/app.js', line: 60, col: 4, fn: 'obj.fn [as handler]' },
-    ]);
+    expect(parseStack(CHROMIUM)).toEqual([HOOK, app(10, 15, 'render'), app(20, 3, 'new Widget'), app(30, 7, 'load'), app(40, 1), { file: 'http://app.test/page.html', line: 5, col: 9, fn: 'Object.<anonymous>' }, app(50, 2), app(60, 4, 'obj.fn [as handler]')]);
   });
 
   it('reads Firefox (SpiderMonkey) stacks', () => {
-    expect(parseStack(FIREFOX)).toEqual([
-      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
-      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
-      { file: 'http://app.test/static/app.js', line: 20, col: 3, fn: 'Widget' },
-      { file: 'http://app.test/static/app.js', line: 30, col: 7, fn: 'load' },
-      { file: 'http://app.test/static/app.js', line: 40, col: 1, fn: undefined },
-      { file: 'http://app.test/static/app.js', line: 50, col: 0, fn: 'run' },
-      { file: 'http://app.test/static/app.js', line: 70, col: 2, fn: 'gen' },
-    ]);
+    expect(parseStack(FIREFOX)).toEqual([HOOK, app(10, 15, 'render'), app(20, 3, 'Widget'), app(30, 7, 'load'), app(40, 1), app(50, 0, 'run'), app(70, 2, 'gen')]);
   });
 
   it('reads Safari (JavaScriptCore) stacks, skipping native frames', () => {
-    expect(parseStack(SAFARI)).toEqual([
-      { file: 'http://cdn.test/js/node_im_remote_debug.js', line: 1, col: 2345, fn: 'wrapper' },
-      { file: 'http://app.test/static/app.js', line: 10, col: 15, fn: 'render' },
-      { file: 'http://app.test/page.html', line: 5, col: 9, fn: undefined },
-      { file: 'http://app.test/static/app.js', line: 40, col: 1 },
-      { file: 'http://app.test/mod.js', line: 3, col: 4, fn: undefined },
-    ]);
+    expect(parseStack(SAFARI)).toEqual([HOOK, app(10, 15, 'render'), { file: 'http://app.test/page.html', line: 5, col: 9, fn: undefined }, app(40, 1), { file: 'http://app.test/mod.js', line: 3, col: 4, fn: undefined }]);
   });
 
   it('reads Node stacks (the Node log helper uses the same parser)', () => {
