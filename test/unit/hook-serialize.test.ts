@@ -9,18 +9,20 @@ describe('hook serialize', () => {
   });
 
   it('tags what JSON cannot carry', () => {
-    expect(serializeArgs([undefined, NaN, Infinity, -Infinity, -0, 0, 12n, Symbol('s'), function named() {}, () => 1])).toEqual([
-      { $t: 'undefined' },
-      { $t: 'NaN' },
-      { $t: 'Infinity' },
-      { $t: '-Infinity' },
-      { $t: '-0' },
-      0,
-      { $t: 'bigint', value: '12' },
-      { $t: 'symbol', description: 's' },
-      { $t: 'function', name: 'named' },
-      { $t: 'function', name: '' },
-    ]);
+    // Each value, and what it travels as.
+    const cases: Array<[unknown, unknown]> = [
+      [undefined, { $t: 'undefined' }],
+      [NaN, { $t: 'NaN' }],
+      [Infinity, { $t: 'Infinity' }],
+      [-Infinity, { $t: '-Infinity' }],
+      [-0, { $t: '-0' }],
+      [0, 0],
+      [12n, { $t: 'bigint', value: '12' }],
+      [Symbol('s'), { $t: 'symbol', description: 's' }],
+      [function named() {}, { $t: 'function', name: 'named' }],
+      [() => 1, { $t: 'function', name: '' }],
+    ];
+    expect(serializeArgs(cases.map(([value]) => value))).toEqual(cases.map(([, tagged]) => tagged));
   });
 
   it('Date, RegExp, Map, Set, typed arrays', () => {
