@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerConfigInput } from '../../server/config';
+import { dropPrefix, redisAdapter, uniquePrefix } from './cluster';
+import { REDIS_URL } from './requirements';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -58,4 +60,31 @@ export async function spawnServer(config: Partial<ServerConfigInput>): Promise<S
       await done;
     },
   };
+}
+
+export interface SpawnedCluster {
+  servers: ServerProcess[];
+  /** Stops every server still running and drops the cluster's Redis keys. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `n` relay processes on the Redis at REDIS_URL, sharing a key prefix no other test uses, each
+ * keeping the last `historySize` messages of a room for an hour (enough to catch up over a crash).
+ */
+export async function spawnRedisCluster(n: number, historySize: number): Promise<SpawnedCluster> {
+  const prefix = uniquePrefix();
+  const config = { adapter: redisAdapter(REDIS_URL, prefix), history: { size: historySize, maxAgeSeconds: 3600 } };
+  const started = await Promise.allSettled(Array.from({ length: n }, () => spawnServer(config)));
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await dropPrefix(REDIS_URL, prefix);
+  };
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { servers, stop };
 }

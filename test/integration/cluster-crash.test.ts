@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropPrefix, redisAdapter, uniquePrefix } from '../helpers/cluster';
 import { postForm, signedNotify } from '../helpers/notify';
-import { REDIS_URL, requireRedis } from '../helpers/requirements';
-import { spawnServer, type ServerProcess } from '../helpers/spawn-server';
+import { requireRedis } from '../helpers/requirements';
+import { spawnRedisCluster, type ServerProcess, type SpawnedCluster } from '../helpers/spawn-server';
 import { startBalancer, type TcpBalancer } from '../helpers/tcp-balancer';
 import { TrackingClient } from '../helpers/tracking-client';
 
@@ -10,22 +9,20 @@ const hasRedis = await requireRedis();
 const TOTAL = 1000;
 
 describe.skipIf(!hasRedis)('an instance crashes (kill -9) while messages flow', () => {
-  const prefix = uniquePrefix();
-  let servers: ServerProcess[] = [];
+  let cluster: SpawnedCluster | undefined;
   let balancer: TcpBalancer | undefined;
   const clients: TrackingClient[] = [];
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
     await balancer?.close();
-    await Promise.all(servers.map((s) => s.stop()));
-    await dropPrefix(REDIS_URL, prefix);
+    await cluster?.stop();
   });
 
   it(`its subscribers reconnect to the others and end with all ${TOTAL} messages, in order, once`, async () => {
     // The history must reach back over the reconnection gap; 1000 is more than enough.
-    const config = { adapter: redisAdapter(REDIS_URL, prefix), history: { size: TOTAL, maxAgeSeconds: 3600 } };
-    servers = await Promise.all([spawnServer(config), spawnServer(config), spawnServer(config)]);
+    cluster = await spawnRedisCluster(3, TOTAL);
+    const { servers } = cluster;
     const [a, , c] = servers as [ServerProcess, ServerProcess, ServerProcess];
     balancer = await startBalancer(servers.map((s) => s.port));
 

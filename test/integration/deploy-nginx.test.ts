@@ -3,12 +3,11 @@ import type { Message } from '../../packages/protocol';
 import { createClient, type ImClient } from '../../packages/client';
 import { signedConnectUrl } from '../../packages/client/node';
 import { DEMO_SOURCES } from '../../server/config';
-import { dropPrefix, redisAdapter, uniquePrefix } from '../helpers/cluster';
 import { renderReadmeNginx, requireNginx, startNginx, type NginxProcess } from '../helpers/nginx';
 import { postForm, signedNotify } from '../helpers/notify';
 import { freePort } from '../helpers/redis-server';
-import { REDIS_URL, requireRedis } from '../helpers/requirements';
-import { spawnServer, type ServerProcess } from '../helpers/spawn-server';
+import { requireRedis } from '../helpers/requirements';
+import { spawnRedisCluster, type SpawnedCluster } from '../helpers/spawn-server';
 import { until } from '../helpers/wait-for';
 
 const hasRedis = await requireRedis();
@@ -21,21 +20,19 @@ const TOTAL = 200;
  * `hash $remote_addr` stickiness puts them all on one instance: that one is killed.
  */
 describe.skipIf(!hasRedis || !hasNginx)('behind the README nginx configuration, two instances on Redis', () => {
-  const prefix = uniquePrefix();
-  let servers: ServerProcess[] = [];
+  let cluster: SpawnedCluster | undefined;
   let nginx: NginxProcess | undefined;
   const clients: ImClient[] = [];
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
     await nginx?.stop();
-    await Promise.all(servers.map((s) => s.stop()));
-    await dropPrefix(REDIS_URL, prefix);
+    await cluster?.stop();
   });
 
   it('clients on polling and on websocket survive kill -9 of their instance with every message, in order, once', async () => {
-    const config = { adapter: redisAdapter(REDIS_URL, prefix), history: { size: 1000, maxAgeSeconds: 3600 } };
-    servers = await Promise.all([spawnServer(config), spawnServer(config)]);
+    cluster = await spawnRedisCluster(2, 1000);
+    const { servers } = cluster;
     const listen = await freePort();
     nginx = await startNginx(renderReadmeNginx(servers.map((s) => s.port), listen), listen);
 
