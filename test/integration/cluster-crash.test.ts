@@ -1,30 +1,23 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { postForm, signedNotify } from '../helpers/notify';
 import { requireRedis } from '../helpers/requirements';
-import { spawnRedisCluster, type ServerProcess, type SpawnedCluster } from '../helpers/spawn-server';
-import { startBalancer, type TcpBalancer } from '../helpers/tcp-balancer';
+import { spawnRedisCluster, type ServerProcess } from '../helpers/spawn-server';
+import { startBalancer } from '../helpers/tcp-balancer';
 import { TrackingClient } from '../helpers/tracking-client';
 
 const hasRedis = await requireRedis();
 const TOTAL = 1000;
 
 describe.skipIf(!hasRedis)('an instance crashes (kill -9) while messages flow', () => {
-  let cluster: SpawnedCluster | undefined;
-  let balancer: TcpBalancer | undefined;
-  const clients: TrackingClient[] = [];
-
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await balancer?.close();
-    await cluster?.stop();
-  });
-
   it(`its subscribers reconnect to the others and end with all ${TOTAL} messages, in order, once`, async () => {
     // The history must reach back over the reconnection gap; 1000 is more than enough.
-    cluster = await spawnRedisCluster(3, TOTAL);
-    const { servers } = cluster;
+    const { servers, stop } = await spawnRedisCluster(3, TOTAL);
+    onTestFinished(stop);
     const [a, , c] = servers as [ServerProcess, ServerProcess, ServerProcess];
-    balancer = await startBalancer(servers.map((s) => s.port));
+    const balancer = await startBalancer(servers.map((s) => s.port));
+    onTestFinished(() => balancer.close());
+    const clients: TrackingClient[] = [];
+    onTestFinished(() => clients.forEach((cl) => cl.close()));
 
     // Six subscribers, round-robin: two on each instance.
     for (let i = 0; i < 6; i++) {
@@ -32,7 +25,7 @@ describe.skipIf(!hasRedis)('an instance crashes (kill -9) while messages flow', 
       clients.push(client);
       await client.connected();
     }
-    const onC = clients.filter((_, i) => balancer!.routed[i] === c.port);
+    const onC = clients.filter((_, i) => balancer.routed[i] === c.port);
     expect(onC).toHaveLength(2);
 
     // The publisher talks to an instance that survives; it sends one message at a time.

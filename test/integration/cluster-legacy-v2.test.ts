@@ -1,9 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dropPrefix, redisAdapter, startCluster, uniquePrefix } from '../helpers/cluster';
 import { connectClient } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';
-import { startCli, type RunningCli } from '../helpers/run-cli';
+import { startCli } from '../helpers/run-cli';
 import type { TestServer } from '../helpers/start-server';
 import { connectV2, openV2, type V2Client } from '../helpers/v2-client';
 
@@ -53,16 +53,13 @@ describe.skipIf(!hasRedis).each([['polling'], ['websocket']])('Socket.IO 2 clien
 });
 
 describe('Socket.IO 2 clients with --workers 2', () => {
-  let cli: RunningCli | undefined;
-  const clients: V2Client[] = [];
-
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await cli?.stop();
-  });
-
   it('long-polling sessions stay on their worker (sticky), and messages reach every worker', async () => {
-    cli = startCli(['--workers', '2', '--port', '0']);
+    const cli = startCli(['--workers', '2', '--port', '0']);
+    onTestFinished(async () => {
+      await cli.stop();
+    });
+    const clients: V2Client[] = [];
+    onTestFinished(() => clients.forEach((c) => c.close()));
     const url = `http://127.0.0.1:${await cli.listening}`;
     // Least-connection spreads these over both workers; a poll that reached the wrong worker
     // would end the session ("Session ID unknown").

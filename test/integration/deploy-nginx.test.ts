@@ -1,13 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Message } from '../../packages/protocol';
 import { createClient, type ImClient } from '../../packages/client';
 import { signedConnectUrl } from '../../packages/client/node';
 import { DEMO_SOURCES } from '../../server/config';
-import { renderReadmeNginx, requireNginx, startNginx, type NginxProcess } from '../helpers/nginx';
+import { renderReadmeNginx, requireNginx, startNginx } from '../helpers/nginx';
 import { postForm, signedNotify } from '../helpers/notify';
 import { freePort } from '../helpers/redis-server';
 import { requireRedis } from '../helpers/requirements';
-import { spawnRedisCluster, type SpawnedCluster } from '../helpers/spawn-server';
+import { spawnRedisCluster } from '../helpers/spawn-server';
 import { until } from '../helpers/wait-for';
 
 const hasRedis = await requireRedis();
@@ -20,21 +20,14 @@ const TOTAL = 200;
  * `hash $remote_addr` stickiness puts them all on one instance: that one is killed.
  */
 describe.skipIf(!hasRedis || !hasNginx)('behind the README nginx configuration, two instances on Redis', () => {
-  let cluster: SpawnedCluster | undefined;
-  let nginx: NginxProcess | undefined;
-  const clients: ImClient[] = [];
-
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await nginx?.stop();
-    await cluster?.stop();
-  });
-
   it('clients on polling and on websocket survive kill -9 of their instance with every message, in order, once', async () => {
-    cluster = await spawnRedisCluster(2, 1000);
-    const { servers } = cluster;
+    const { servers, stop } = await spawnRedisCluster(2, 1000);
+    onTestFinished(stop);
     const listen = await freePort();
-    nginx = await startNginx(renderReadmeNginx(servers.map((s) => s.port), listen), listen);
+    const nginx = await startNginx(renderReadmeNginx(servers.map((s) => s.port), listen), listen);
+    onTestFinished(() => nginx.stop());
+    const clients: ImClient[] = [];
+    onTestFinished(() => clients.forEach((c) => c.close()));
 
     // Which instance does nginx's hash pick for 127.0.0.1? /healthz names it.
     const instanceOf = async (base: string) => ((await (await fetch(`${base}/healthz`)).json()) as { instance: string }).instance;

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { signRequest } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm } from '../helpers/notify';
-import { startCli, type RunningCli } from '../helpers/run-cli';
+import { startCli } from '../helpers/run-cli';
 import { once } from '../helpers/wait-for';
 
 const DEMO_KEY = DEMO_SOURCES.demo.signKey;
@@ -17,13 +17,6 @@ interface ConnectErr extends Error {
 }
 
 describe('--workers without Redis: one replay store for all workers', () => {
-  let server: RunningCli | undefined;
-  const sockets: TestSocket[] = [];
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await server?.stop();
-  });
-
   it('refuses a strong connect URL replayed to the other worker, and counts source rates in the primary', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'im-sec-workers-'));
     const configFile = path.join(dir, 'config.json');
@@ -36,7 +29,12 @@ describe('--workers without Redis: one replay store for all workers', () => {
         rateLimits: { windowSeconds: 1, perConnection: 100, perIp: 1000, perSource: 1000 },
       }),
     );
-    server = startCli(['--workers', '2', '--port', '0', '--config', configFile], { LOG_DIR: undefined });
+    const server = startCli(['--workers', '2', '--port', '0', '--config', configFile], { LOG_DIR: undefined });
+    onTestFinished(async () => {
+      await server.stop();
+    });
+    const sockets: TestSocket[] = [];
+    onTestFinished(() => sockets.forEach((s) => s.close()));
     const url = `http://127.0.0.1:${await server.listening}`;
 
     const query = new URLSearchParams({
