@@ -27,6 +27,24 @@ describe.skipIf(!hasChromium)('/debug asks before it connects to a server other 
     await foreign?.close();
   });
 
+  /** A new page on `link` (a /debug link naming the foreign server), once it asks; counts the foreign connections from here. */
+  const openAsked = async (link: string) => {
+    const page = await browser.newPage();
+    reached = 0;
+    await page.goto(link);
+    await page.waitForSelector('#foreign:not([hidden])');
+    return page;
+  };
+  /** Nothing has reached the foreign server yet; the click on "Connect to …" connects there. Closes the page. */
+  const confirmConnectsThere = async (page: Page) => {
+    expect(reached).toBe(0);
+    await page.click('#foreign-yes');
+    await page.waitForSelector('#status.ok', { timeout: 15_000 });
+    expect(reached).toBeGreaterThan(0);
+    await page.close();
+  };
+  const foreignLink = (extra = '') => `${own.url}/debug#server=${encodeURIComponent(foreign.url)}&source=remote_debug&room=console-log${extra}`;
+
   const shown = (page: Page) =>
     page.evaluate(() => ({
       box: !(document.getElementById('foreign') as HTMLElement).hidden,
@@ -37,10 +55,7 @@ describe.skipIf(!hasChromium)('/debug asks before it connects to a server other 
     }));
 
   it('a #server= link without a sign: the foreign origin is shown, and the typed sign goes there only after the click', async () => {
-    const page = await browser.newPage();
-    reached = 0;
-    await page.goto(`${own.url}/debug#server=${encodeURIComponent(foreign.url)}&source=remote_debug&room=console-log`);
-    await page.waitForSelector('#foreign:not([hidden])');
+    const page = await openAsked(foreignLink());
     const first = await shown(page);
     expect(first.text).toContain(`another server: ${foreign.url}`);
     expect(first.text).toContain(`(this page is ${own.url})`);
@@ -57,26 +72,16 @@ describe.skipIf(!hasChromium)('/debug asks before it connects to a server other 
     await page.close();
 
     // Typing the sign and pressing Connect without confirming: asked again, nothing sent.
-    const other = await browser.newPage();
-    reached = 0;
-    await other.goto(`${own.url}/debug#server=${encodeURIComponent(foreign.url)}&source=remote_debug&room=console-log`);
-    await other.waitForSelector('#foreign:not([hidden])');
+    const other = await openAsked(foreignLink());
     await other.fill('input[name=sign]', SEED_SIGN);
     await other.click('#connect-btn');
     expect((await shown(other)).box).toBe(true);
-    expect(reached).toBe(0);
-    await other.click('#foreign-yes');
-    await other.waitForSelector('#status.ok', { timeout: 15_000 });
-    expect(reached).toBeGreaterThan(0);
-    await other.close();
+    await confirmConnectsThere(other);
   });
 
   it('a #server= link with a sign waits for the click; "Stay on this server" sends nothing there', async () => {
-    const link = `${own.url}/debug#server=${encodeURIComponent(foreign.url)}&source=remote_debug&room=console-log&sign=${SEED_SIGN}`;
-    const page = await browser.newPage();
-    reached = 0;
-    await page.goto(link);
-    await page.waitForSelector('#foreign:not([hidden])');
+    const link = foreignLink(`&sign=${SEED_SIGN}`);
+    const page = await openAsked(link);
     expect((await shown(page)).status).toBe(`waiting for you to confirm ${foreign.url}`);
     await page.click('#foreign-no');
     const after = await shown(page);
@@ -89,14 +94,8 @@ describe.skipIf(!hasChromium)('/debug asks before it connects to a server other 
     expect(reached).toBe(0);
     await page.close();
 
-    const again = await browser.newPage();
-    await again.goto(link);
-    await again.waitForSelector('#foreign:not([hidden])');
-    expect(reached).toBe(0);
-    await again.click('#foreign-yes');
-    await again.waitForSelector('#status.ok', { timeout: 15_000 });
-    expect(reached).toBeGreaterThan(0);
-    await again.close();
+    const again = await openAsked(link);
+    await confirmConnectsThere(again);
   });
 
   it('its own server connects at once, and a server that is no http(s) URL is refused', async () => {

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../packages/protocol';
@@ -7,6 +6,7 @@ import { DEMO_SOURCES } from '../../server/config';
 import { PROJECT_ROOT } from '../../server/create-server';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
 import { requireChromium } from '../helpers/requirements';
+import { startSite, type TestSite } from '../helpers/site';
 import { postForm, signedNotify } from '../helpers/notify';
 import { runImDebug } from '../helpers/run-im-debug';
 import { startServer, type TestServer } from '../helpers/start-server';
@@ -112,9 +112,7 @@ function hookPageHtml(relay: string): string {
 </body></html>`;
 }
 
-const pages = new Map<string, string>();
-let site: Server;
-let SITE = '';
+let site: TestSite;
 let relay: TestServer;
 let browser: TestBrowser;
 const opened: Page[] = [];
@@ -124,24 +122,12 @@ beforeAll(async () => {
   requireBundles(MD5, SDK_V4, VIEWER_BUNDLE);
   for (const f of [V2_BUILD, JQUERY]) if (!existsSync(f)) throw new Error(`${f} is missing: run npm ci (a devDependency)`);
   relay = await startServer({ adminKey: 'legacy-pages-admin-0123456789' });
-  site = createHttpServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const js = (file: string) => res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-    if (url.pathname === '/js/socket.io.js') return js(V2_BUILD);
-    if (url.pathname === '/js/jquery.min.js') return js(JQUERY);
-    if (url.pathname === '/js/md5.js') return js(MD5);
-    if (url.pathname === '/js/node_im.min.js') return js(SDK_V4);
-    const html = pages.get(url.pathname);
-    if (html === undefined) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   // localhost vs the relay's 127.0.0.1: another origin, as a customer's site is.
-  SITE = `http://localhost:${(site.address() as { port: number }).port}`;
-  pages.set('/v2.html', pageHtml({ sdk: 'v2', relay: relay.url, jquery: true }));
-  pages.set('/v2-bad.html', pageHtml({ sdk: 'v2', relay: relay.url, badSign: true }));
-  pages.set('/v4.html', pageHtml({ sdk: 'v4', relay: relay.url }));
-  pages.set('/hooked.html', hookPageHtml(relay.url));
+  site = await startSite({ '/js/socket.io.js': V2_BUILD, '/js/jquery.min.js': JQUERY, '/js/md5.js': MD5, '/js/node_im.min.js': SDK_V4 });
+  site.set('/v2.html', pageHtml({ sdk: 'v2', relay: relay.url, jquery: true }));
+  site.set('/v2-bad.html', pageHtml({ sdk: 'v2', relay: relay.url, badSign: true }));
+  site.set('/v4.html', pageHtml({ sdk: 'v4', relay: relay.url }));
+  site.set('/hooked.html', hookPageHtml(relay.url));
   browser = await launchBrowser();
 }, 60_000);
 
@@ -151,7 +137,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)));
+  await site?.close();
   await relay?.close();
 });
 
@@ -159,7 +145,7 @@ async function open(name: string, q: Record<string, string>): Promise<Page> {
   const page = await browser.newPage();
   opened.push(page);
   page.on('dialog', (d) => void d.dismiss());
-  await page.goto(`${SITE}/${name}?${new URLSearchParams(q).toString()}`);
+  await page.goto(`${site.url}/${name}?${new URLSearchParams(q).toString()}`);
   return page;
 }
 const connected = (page: Page) => page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected', undefined, { timeout: 20_000 });

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
-import { createServer as createHttpServer } from 'node:http';
 import type { Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../server/create-server';
+import { startSite } from '../helpers/site';
 
 export const DIST = path.join(PROJECT_ROOT, 'dist/browser');
 export const HOOK_BUNDLE = path.join(DIST, 'node_im_remote_debug.js');
@@ -11,6 +11,25 @@ export const VIEWER_BUNDLE = path.join(DIST, 'debug-viewer.js');
 export const SDK_BUNDLE = path.join(DIST, 'node_im.min.js');
 /** The sign the seed's display page hard-codes: md5("remote_debug" + "console-log" + demo key). */
 export const SEED_SIGN = '5b092ffd2f7bcd3eddc9a7655600a998';
+/**
+ * The seed's remote-debug display page, verbatim but for the relay's address (`relay`, e.g.
+ * http://127.0.0.1:4000) and where jQuery comes from (the seed's page takes it from a CDN).
+ */
+export function seedDisplayPage(relay: string, jquerySrc = 'https://cdn.bootcss.com/jquery/2.2.3/jquery.min.js'): string {
+  return `<ul id="messages"></ul>
+<script src="js/node_im.min.js"></script>
+<script src="${jquerySrc}"></script>
+<script>
+var socket_server_url = "${relay}?userid=0000&username=demo&source=remote_debug&room_ids=console-log&sign=${SEED_SIGN}&ext_info=";
+var node_callback_config = {
+'receive_message_callback': function(message){
+$('#messages').append($('<li>').text(JSON.stringify(message)));
+}
+};
+XIN_NODE.init(socket_server_url, node_callback_config); 
+</script>`;
+}
+
 /** Fails with what to do when the bundles were not built (`npm test` builds them first). */
 export function requireBundles(...files: string[]): void {
   const missing = files.filter((f) => !existsSync(f));
@@ -41,31 +60,14 @@ export interface AppServer {
 
 /**
  * A customer's web server: serves the given pages, the built hook at /js/node_im_remote_debug.js,
- * and 404 for anything else. A real server on 127.0.0.1, because Chromium refuses pages of
- * a public origin access to a loopback server (Local Network Access).
+ * and 404 for anything else. On 127.0.0.1, because Chromium refuses pages of a public origin
+ * access to a loopback server (Local Network Access).
  */
 export async function startAppServer(files: Record<string, [string, string]> = {}): Promise<AppServer> {
-  const pages = new Map(Object.entries(files));
-  const server = createHttpServer((req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://x');
-    const page = pathname === '/js/node_im_remote_debug.js' ? ['text/javascript', readFileSync(HOOK_BUNDLE, 'utf8')] : pages.get(pathname);
-    if (!page) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': page[0]!, 'cache-control': 'no-store' }).end(page[1]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    set: (pathname, contentType, body) => void pages.set(pathname, [contentType, body]),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const site = await startSite({ '/js/node_im_remote_debug.js': HOOK_BUNDLE }, '127.0.0.1');
+  const set = (pathname: string, contentType: string, body: string) => site.set(pathname, body, contentType);
+  for (const [pathname, [type, body]] of Object.entries(files)) set(pathname, type, body);
+  return { url: site.url, set, close: site.close };
 }
 
 /** What the /debug page shows, row by row (read from the DOM). */

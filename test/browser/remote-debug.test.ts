@@ -18,6 +18,7 @@ import {
   openDebugPage,
   readDebugRows,
   requireBundles,
+  seedDisplayPage,
   startAppServer,
   waitForRows,
   type AppServer,
@@ -465,18 +466,7 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
     requireBundles(SDK_BUNDLE);
     const port = new URL(server.url).port;
     // The seed's display page, verbatim but for the host:port (and the jQuery CDN served locally).
-    const display = `<ul id="messages"></ul>
-<script src="js/node_im.min.js"></script>
-<script src="https://cdn.bootcss.com/jquery/2.2.3/jquery.min.js"></script>
-<script>
-var socket_server_url = "http://127.0.0.1:${port}?userid=0000&username=demo&source=remote_debug&room_ids=console-log&sign=5b092ffd2f7bcd3eddc9a7655600a998&ext_info=";
-var node_callback_config = {
-'receive_message_callback': function(message){
-$('#messages').append($('<li>').text(JSON.stringify(message)));
-}
-};
-XIN_NODE.init(socket_server_url, node_callback_config); 
-</script>`;
+    const display = seedDisplayPage(`http://127.0.0.1:${port}`);
     // The seed's hook page, verbatim.
     const hooked = `<script src="js/node_im_remote_debug.js"></script>
 <script>

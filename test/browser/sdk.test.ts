@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { legacyConnectSign, operatorSign } from '../../packages/signing';
@@ -9,9 +8,11 @@ import { PROJECT_ROOT } from '../../server/create-server';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
 import { postForm, signedNotify } from '../helpers/notify';
 import { requireChromium } from '../helpers/requirements';
+import { startSite, type TestSite } from '../helpers/site';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
 import { holdHandshakes } from '../helpers/hold-handshakes';
+import { seedDisplayPage } from './remote-debug-fixtures';
 
 const enabled = requireChromium();
 const KEY = DEMO_SOURCES.demo.signKey;
@@ -21,11 +22,9 @@ const JQUERY = path.join(PROJECT_ROOT, 'node_modules/jquery/dist/jquery.min.js')
 /**
  * A second origin: the site whose pages use the SDK. It hosts its own copies of js/md5.js and
  * js/node_im.min.js (the seed's pages load them relative to the page), jQuery, and the HTML
- * each test puts in `pages`.
+ * each test serves with `servePage`.
  */
-const pages = new Map<string, string>();
-let site: Server;
-let SITE = '';
+let site: TestSite;
 
 let relay: TestServer;
 let browser: TestBrowser;
@@ -39,19 +38,8 @@ beforeAll(async () => {
   }
   if (!existsSync(JQUERY)) throw new Error(`${JQUERY} is missing: run npm ci (jquery is a devDependency)`);
   relay = await startServer();
-  site = createHttpServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const js = (file: string) => res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-    if (url.pathname === '/js/node_im.min.js') return js(BUNDLES[0]!);
-    if (url.pathname === '/js/md5.js') return js(BUNDLES[1]!);
-    if (url.pathname === '/jquery.min.js') return js(JQUERY);
-    const html = pages.get(url.pathname);
-    if (html === undefined) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   // localhost vs the relay's 127.0.0.1: another origin, both loopback.
-  SITE = `http://localhost:${(site.address() as { port: number }).port}`;
+  site = await startSite({ '/js/node_im.min.js': BUNDLES[0]!, '/js/md5.js': BUNDLES[1]!, '/jquery.min.js': JQUERY });
   browser = await launchBrowser();
 });
 
@@ -62,7 +50,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)));
+  await site?.close();
   await relay?.close();
 });
 
@@ -113,8 +101,8 @@ async function open(url: string): Promise<OpenPage> {
 }
 
 function servePage(name: string, html: string): string {
-  pages.set(`/${name}`, html);
-  return `${SITE}/${name}`;
+  site.set(`/${name}`, html);
+  return `${site.url}/${name}`;
 }
 
 /** Resolves once the server holds a connection of `userid` (the seed's snippets have no connected callback). */
@@ -218,23 +206,7 @@ var socket_server_url = "${socket_server_url}";
   });
 
   it("the seed's remote-debug display page, verbatim (jQuery served locally), shows each message", async () => {
-    const p = await open(
-      servePage(
-        'seed-display.html',
-        `<ul id="messages"></ul>
-<script src="js/node_im.min.js"></script>
-<script src="/jquery.min.js"></script>
-<script>
-var socket_server_url = "${relay.url}?userid=0000&username=demo&source=remote_debug&room_ids=console-log&sign=5b092ffd2f7bcd3eddc9a7655600a998&ext_info=";
-var node_callback_config = {
-'receive_message_callback': function(message){
-$('#messages').append($('<li>').text(JSON.stringify(message)));
-}
-};
-XIN_NODE.init(socket_server_url, node_callback_config); 
-</script>`,
-      ),
-    );
+    const p = await open(servePage('seed-display.html', seedDisplayPage(relay.url, '/jquery.min.js')));
     await connectedOn(relay, '0000');
     const res = await postForm(relay.url, signedNotify('console-log', '{"width":1280,"height":720}', 'remote_debug'));
     expect(res.body.code).toBe(1);
@@ -272,7 +244,7 @@ console.log(res);
 </script>`,
       ),
     );
-    expect(new URL(SITE).origin).not.toBe(new URL(relay.url).origin);
+    expect(new URL(site.url).origin).not.toBe(new URL(relay.url).origin);
     expect(await poster.logged((v) => typeof v === 'object' && v !== null && 'code' in v)).toEqual({
       code: 1,
       msg: 'message notify successed!',

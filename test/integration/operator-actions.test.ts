@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES, type OperatorRoute } from '../../packages/protocol';
+import type { SignReport } from '../../terminal-viewer/commands/sign';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { runImDebug } from '../helpers/run-im-debug';
@@ -36,15 +37,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface CliOperator {
-  action: string;
-  subject: string;
-  ts: string;
-  sign: string;
-  query: string;
-  request: string;
-  headers: { request: string; 'X-Im-Sign': string; 'X-Im-Ts': string };
-}
+/** What `im-debug sign --action … --json` prints under `operator`. */
+type CliOperator = NonNullable<SignReport['operator']>;
 
 async function signWithCli(action: string, subject: string): Promise<CliOperator> {
   const p = runImDebug(['sign', '--source', 'demo', '--action', action, '--subject', subject, '--json']);
