@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { requireChromium } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { SEED_SIGN, VIEWER_BUNDLE, requireBundles } from './remote-debug-fixtures';
@@ -21,11 +22,7 @@ describe.skipIf(!hasChromium)('/debug asks before it connects to a server other 
     foreign.io.engine.on('connection', () => reached++);
     browser = await launchBrowser();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await own?.close();
-    await foreign?.close();
-  });
+  afterAll(() => closeAll(browser, own, foreign));
 
   /** A new page on `link` (a /debug link naming the foreign server), once it asks; counts the foreign connections from here. */
   const openAsked = async (link: string) => {

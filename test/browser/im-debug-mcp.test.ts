@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { startMcp, textOf, type McpSession } from '../helpers/mcp-client';
 import { requireChromium } from '../helpers/requirements';
 import { startServer, type TestServer } from '../helpers/start-server';
@@ -47,12 +48,7 @@ describe.skipIf(!hasChromium)('im-debug mcp with a hooked Chromium page', () => 
     await page.goto(`${app.url}/page.html`);
   });
 
-  afterAll(async () => {
-    await mcp?.close();
-    await browser?.close();
-    await app?.close();
-    await server?.close();
-  });
+  afterAll(() => closeAll(mcp, browser, app, server));
 
   it("sees the page's session, its console, its uncaught error and its failed request", async () => {
     // after_id 0: entries the page sent before this call count too.

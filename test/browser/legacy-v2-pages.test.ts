@@ -5,6 +5,7 @@ import type { Message } from '../../packages/protocol';
 import { DEMO_SOURCES } from '../../server/config';
 import { PROJECT_ROOT } from '../../server/create-server';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { requireChromium } from '../helpers/requirements';
 import { startSite, type TestSite } from '../helpers/site';
 import { postForm, signedNotify } from '../helpers/notify';
@@ -135,11 +136,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((p) => p.close()));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await relay?.close();
-});
+afterAll(() => closeAll(browser, site, relay));
 
 async function open(name: string, q: Record<string, string>): Promise<Page> {
   const page = await browser.newPage();

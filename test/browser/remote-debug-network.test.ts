@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { asDebugEntry, type DebugEntry, type Message, type NetworkEntry, type PerformanceEntryData } from '../../packages/protocol';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { requireChromium } from '../helpers/requirements';
 import { runImDebug } from '../helpers/run-im-debug';
@@ -198,12 +199,7 @@ ${hookTag(relay.url)}
     await page.evaluate('window.early');
   });
 
-  afterAll(async () => {
-    reader?.close();
-    await browser?.close();
-    await site?.close();
-    await relay?.close();
-  });
+  afterAll(() => closeAll(reader, browser, site, relay));
 
   it('fetch: success with the initiator call site, headers readable, secrets redacted before they leave the page', async () => {
     expect(await run('tests.fetchOk()')).toEqual({ ok: true });

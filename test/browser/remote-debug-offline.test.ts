@@ -7,6 +7,7 @@ import { asLogEntry } from '../../packages/protocol';
 import { DEMO_SOURCES, demoConfigInput } from '../../server/config';
 import { createServer, type ImRelayServer } from '../../server/create-server';
 import { launchBrowser, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { requireChromium } from '../helpers/requirements';
 import { startServer } from '../helpers/start-server';
 import { HOOK_BUNDLE, VIEWER_BUNDLE, freePort, openDebugPage, requireBundles, startAppServer, waitForRows, type AppServer } from './remote-debug-fixtures';
@@ -23,11 +24,7 @@ describe.skipIf(!hasChromium)('remote debug: buffering in the page (server not u
     browser = await launchBrowser();
     app = await startAppServer();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await relay?.close();
-  });
+  afterAll(() => closeAll(browser, app, relay));
 
   it('buffers while the relay is down, then delivers everything in order once it starts; overflow is counted', async () => {
     const port = await freePort();

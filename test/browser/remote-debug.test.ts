@@ -5,6 +5,7 @@ import { asLogEntry, type LogEntry, type Message } from '../../packages/protocol
 import { publishToken } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { signedNotify, postForm } from '../helpers/notify';
 import { requireChromium } from '../helpers/requirements';
@@ -120,12 +121,7 @@ describe.skipIf(!hasChromium)('remote debug in Chromium', () => {
     reader = await connectClient(server.url, { source: 'remote_debug', roomIds: 'console-log' });
   });
 
-  afterAll(async () => {
-    reader?.close();
-    await browser?.close();
-    await app?.close();
-    await server?.close();
-  });
+  afterAll(() => closeAll(reader, browser, app, server));
 
   it('captures every value type, console method, error, rejection and failed load; /debug shows them in order', async () => {
     debugPage = await browser.newPage();

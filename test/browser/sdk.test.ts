@@ -6,6 +6,7 @@ import { legacyConnectSign, operatorSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 import { PROJECT_ROOT } from '../../server/create-server';
 import { launchBrowser, type Page, type TestBrowser } from '../helpers/browser';
+import { closeAll } from '../helpers/close-all';
 import { postForm, signedNotify } from '../helpers/notify';
 import { requireChromium } from '../helpers/requirements';
 import { startSite, type TestSite } from '../helpers/site';
@@ -48,11 +49,7 @@ afterEach(async () => {
   await Promise.all(extraServers.splice(0).map((s) => s.close()));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await relay?.close();
-});
+afterAll(() => closeAll(browser, site, relay));
 
 interface OpenPage {
   page: Page;
