@@ -5,7 +5,7 @@ import { ImError, parseLogFilename } from '../../packages/protocol';
 import { legacyNotifySign, signsEqual } from '../../packages/signing';
 import type { ServerContext } from '../context';
 import { roomList } from '../context';
-import { publishAccepted } from '../http/notify';
+import { publishAccepted } from '../http/notify-accept';
 import { signingModeFor } from '../security/security-config';
 
 /** The original's pub/sub channel: back ends PUBLISHed `{source, room_id, data, sign, filename}` to it. */
