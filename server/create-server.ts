@@ -9,10 +9,9 @@ import express, { type Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { ImError } from '../packages/protocol';
-import type { HistoryStore } from './cluster/history-store';
-import { createRelay, type Relay } from './cluster/relay';
+import { backendMode, createBackends, type BackendOverrides, type Backends } from './backends';
+import { createRelay, type Relay } from './relay/relay';
 import type { ImServer } from './im-server';
-import { setupCluster, type Cluster } from './cluster/setup-cluster';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
 import type { ServerContext } from './context';
 import { bodyParser } from './http/body';
@@ -27,9 +26,7 @@ import { startLegacyChannel } from './legacy/legacy-channel';
 import { probesRouter } from './http/probes';
 import { requestLog } from './http/request-log';
 import { createMetrics, type ServerMetrics } from './metrics';
-import { createIpcPresenceStore } from './presence/ipc-presence-store';
 import { createPresence, type Presence } from './presence/presence';
-import type { PresenceStore } from './presence/presence-store';
 import { originAllowed } from './security/origins';
 import { securityHeaderSet, securityHeaders } from './security/headers';
 import { createSecurityServices } from './security/services';
@@ -52,15 +49,14 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Clock, for tests. */
   now?: () => number;
-  /** Overrides the history store (otherwise memory, or Redis when the adapter is Redis). */
-  historyStore?: HistoryStore;
   /**
    * Set by `--workers N` in each worker process: connections come from the primary
-   * (@socket.io/sticky) and, without Redis, messages and history go through the primary.
+   * (@socket.io/sticky), /metrics answers for all workers (`metricsText`, from the primary) and,
+   * without Redis, every backend is the primary's (server/backends.ts, mode `worker`).
    */
-  worker?: { metricsText?: () => Promise<string> };
-  /** Overrides the presence store (default: Redis when ctx.redis is set, else memory). */
-  presenceStore?: PresenceStore;
+  workerOf?: { metricsText?: () => Promise<string> };
+  /** Stores used instead of the ones the mode chooses (tests, benches): `history`, `presence`. */
+  backends?: BackendOverrides;
 }
 
 export interface ImRelayServer {
@@ -69,8 +65,8 @@ export interface ImRelayServer {
   io: ImServer;
   relay: Relay;
   context: ServerContext;
-  /** Adapter, history and message log wiring, with the instance's health. */
-  cluster: Cluster;
+  /** The Socket.IO adapter and every store, chosen from one mode, with the instance's health (server/backends.ts). */
+  backends: Backends;
   metrics: ServerMetrics;
   /** Online users, join/leave signals, browser info and page views. */
   presence: Presence;
@@ -134,32 +130,24 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
   });
 
-  const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
+  const mode = backendMode(config, options.workerOf !== undefined);
+  const backends = createBackends({ mode, config, logger, metrics, now, io, instanceId, overrides: options.backends });
   // History answers wait their turn while the output queued to all connections is at its budget.
   const answers = createAnswerAdmission({
     budget: config.limits.maxQueuedBytes,
     queued: () => outputBudget.counted,
     onRefuse: () => metrics.boundHits.inc({ bound: 'history_answers_deferred', source: '' }),
   });
-  const relay = createRelay(io, cluster.historyStore, now, {
+  const relay = createRelay(io, backends.history, now, {
     metrics,
-    cluster,
+    cluster: backends,
     maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes,
     admitAnswer: answers.admit,
   });
-  const messageLog = cluster.messageLog;
-  const security = createSecurityServices({
-    config,
-    now,
-    logger,
-    redis: () => ctx.redis,
-    worker: !!options.worker,
-    onRefuse: (bound, source) => metrics.boundHits.inc({ bound, source }),
-  });
-  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis, metrics };
-  // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
-  // `--workers` without Redis: the primary holds the presence of every worker.
-  const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
+  const messageLog = backends.messageLog;
+  const security = createSecurityServices({ config, stores: backends, onRefuse: (bound, source) => metrics.boundHits.inc({ bound, source }) });
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, metrics };
+  const presence = createPresence(ctx, backends.presence);
 
   app.use((_req, res, next) => {
     if (inflight.admit(res)) next();
@@ -191,17 +179,17 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   app.use(
     probesRouter({
-      health: cluster.health,
+      health: backends.health,
       registry: metrics.registry,
       instanceId,
-      adapter: cluster.kind,
-      metricsText: options.worker?.metricsText,
+      adapter: backends.kind,
+      metricsText: options.workerOf?.metricsText,
     }),
   );
   app.use(operatorRouter(ctx));
   app.use(presenceRouter(ctx, presence));
   // The original's URLs (GET /, /readmsg, …) and its Redis channel xin_common_chat (opt-in).
-  const original = { routes: legacyRoutes(ctx, presence, metrics, ASSETS.root), channel: startLegacyChannel({ ctx, registry: metrics.registry }) };
+  const original = { routes: legacyRoutes(ctx, presence, metrics, ASSETS.root), channel: startLegacyChannel({ ctx, registry: metrics.registry, redis: backends.redis }) };
   app.use(original.routes.router);
   app.use('/js', express.static(ASSETS.browserJs, { maxAge: '5m', etag: true, fallthrough: true }));
   // The SDK's example pages (chat, dashboard, refresh), written as an SDK user would write them.
@@ -241,7 +229,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   const close = () =>
     (closing ??= (async () => {
       inflight.drain();
-      cluster.health.setDraining();
+      backends.health.setDraining();
       // Live monitor streams never finish by themselves.
       presence.endStreams();
       // One budget for the whole shutdown: whatever has not finished by then is cut.
@@ -264,9 +252,8 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
       original.routes.close();
       await original.channel?.close();
       await presence.close();
-      security.close();
-      await cluster.close();
-      await messageLog.close();
+      // The stores, the message log and the connections under them (Redis, IPC).
+      await backends.close();
       logger.flush?.();
     })());
 
@@ -276,7 +263,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     io,
     relay,
     context: ctx,
-    cluster,
+    backends,
     metrics,
     presence,
     slowConsumers,
@@ -285,7 +272,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
     async listen(port = config.port, host = config.host) {
       try {
-        await cluster.ready();
+        await backends.ready();
       } catch (err) {
         // Start-up failed (Redis unreachable, onStartup "fail"): release timers and sockets.
         await close().catch(() => {});

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { ImError, LEGACY_MESSAGES, parseLogFilename, singleField, toImError } from '../../packages/protocol';
-import type { PublishItem } from '../cluster/relay';
+import type { PublishItem } from '../relay/relay';
 import { roomList, sourceConfig, type ServerContext } from '../context';
 import { clientIp } from '../security/client-ip';
 import { setAll, type HeaderList } from '../security/headers';

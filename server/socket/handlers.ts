@@ -18,7 +18,7 @@ import {
 } from '../../packages/protocol';
 import type { Socket } from 'socket.io';
 import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
-import type { PublishItem } from '../cluster/relay';
+import type { PublishItem } from '../relay/relay';
 import { roomList, type ServerContext } from '../context';
 import { roomKey } from '../rooms';
 import { TokenBucket } from './rate-limit';
