@@ -10,9 +10,10 @@ import {
   zodMessage,
 } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import { guarded, splitAck, type ImSocket } from '../socket/handlers';
+import type { ImSocket } from '../im-server';
+import { guarded, splitAck } from '../socket/ack';
+import type { SocketLayer } from '../socket/layer';
 import { TokenBucket } from '../socket/rate-limit';
-import { defineSocketEvent } from '../socket/socket-events';
 import { utcDate, type PresenceStore } from './presence-store';
 
 /** Grace before a leave when a source has no `presence` config (leaves then reach only monitors). */
@@ -37,9 +38,10 @@ export interface PresenceCore {
 
 /**
  * What one connection adds to presence: its record in the store (connect, clientInfo, pageView,
- * disconnect), in order per connection id. Returns `attach`, called on each new connection.
+ * disconnect), in order per connection id. Returns `register`, which adds the clientInfo and
+ * pageView events to the socket layer and tracks each new connection.
  */
-export function trackSockets({ ctx, store, track, broadcast, signal, checkLeavesAfter }: PresenceCore): (socket: ImSocket) => void {
+export function trackSockets({ ctx, store, track, broadcast, signal, checkLeavesAfter }: PresenceCore): (layer: SocketLayer) => void {
   const { config, logger } = ctx;
   const chains = new Map<string, Promise<unknown>>();
 
@@ -150,10 +152,6 @@ export function trackSockets({ ctx, store, track, broadcast, signal, checkLeaves
     }).catch((err: unknown) => logger.error({ err, source }, 'presence: removing a connection failed'));
   }
 
-  // Added to a socket on its first event of each kind (socket/socket-events.ts): idle sockets hold none.
-  defineSocketEvent(ctx, 'clientInfo', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onClientInfo));
-  defineSocketEvent(ctx, 'pageView', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onPageView));
-
   function attach(socket: ImSocket): void {
     if (socket.data.publishRooms) return;
     const record = recordOf(socket);
@@ -168,6 +166,10 @@ export function trackSockets({ ctx, store, track, broadcast, signal, checkLeaves
     socket.on('disconnect', onDisconnect);
   }
 
-  return attach;
+  return (layer) => {
+    layer.define('clientInfo', (socket) => (socket.data.publishRooms ? refuseTracking : onClientInfo));
+    layer.define('pageView', (socket) => (socket.data.publishRooms ? refuseTracking : onPageView));
+    layer.onConnection(attach);
+  };
 
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { PageViewRecord, PresenceConnection, PresenceEvent, PresenceSignal, SeenUser } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import type { ImSocket } from '../socket/handlers';
+import type { SocketLayer } from '../socket/layer';
 import { summarize, type OnlineSummary } from './aggregate';
 import { trackSockets } from './presence-sockets';
 import type { PresenceStore, TickResult } from './presence-store';
@@ -10,8 +10,11 @@ export type PresenceListener = (event: PresenceEvent) => void;
 
 export interface Presence {
   readonly store: PresenceStore;
-  /** Tracks a new connection (publish-only hook connections are not users and are skipped). */
-  attach(socket: ImSocket): void;
+  /**
+   * Adds the presence events (clientInfo, pageView) to the socket layer, and tracks each new
+   * connection (publish-only hook connections are not users and are skipped).
+   */
+  register(layer: SocketLayer): void;
   online(source: string, room?: string): Promise<OnlineSummary>;
   today(source: string, date: string): Promise<SeenUser[]>;
   pageViews(source: string, userid: string, limit?: number): Promise<PageViewRecord[]>;
@@ -137,11 +140,11 @@ export function createPresence(ctx: ServerContext, store: PresenceStore): Presen
   // The first heartbeat goes out before any connection can be registered.
   void runTick(true);
 
-  const attach = trackSockets({ ctx, store, track, broadcast, signal, checkLeavesAfter });
+  const register = trackSockets({ ctx, store, track, broadcast, signal, checkLeavesAfter });
 
   return {
     store,
-    attach,
+    register,
     async online(source, room) {
       return summarize(await store.connections(source), room, config.presence.listLimit);
     },
