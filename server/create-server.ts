@@ -6,10 +6,9 @@ import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { HistoryStore } from './cluster/history-store';
-import { createRelay, type Relay } from './cluster/relay';
+import { backendMode, createBackends, type BackendOverrides, type Backends } from './backends';
+import { createRelay, type Relay } from './relay/relay';
 import type { ImServer } from './im-server';
-import { setupCluster, type Cluster } from './cluster/setup-cluster';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
 import type { ServerContext } from './context';
 import { attachEngine, type EngineOptions } from './engine';
@@ -17,9 +16,7 @@ import { createWebApp } from './http/app';
 import { createInflight, type Inflight } from './http/inflight';
 import { startLegacyChannel } from './legacy/legacy-channel';
 import { createMetrics, type ServerMetrics } from './metrics';
-import { createIpcPresenceStore } from './presence/ipc-presence-store';
 import { createPresence, type Presence } from './presence/presence';
-import type { PresenceStore } from './presence/presence-store';
 import { createSecurityServices } from './security/services';
 import { createShutdown } from './shutdown';
 import { createAnswerAdmission } from './socket/answer-admission';
@@ -37,15 +34,14 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Clock, for tests. */
   now?: () => number;
-  /** Overrides the history store (otherwise memory, or Redis when the adapter is Redis). */
-  historyStore?: HistoryStore;
   /**
    * Set by `--workers N` in each worker process: connections come from the primary
-   * (@socket.io/sticky) and, without Redis, messages and history go through the primary.
+   * (@socket.io/sticky), /metrics answers for all workers (`metricsText`, from the primary) and,
+   * without Redis, every backend is the primary's (server/backends.ts, mode `worker`).
    */
-  worker?: { metricsText?: () => Promise<string> };
-  /** Overrides the presence store (default: Redis when ctx.redis is set, else memory). */
-  presenceStore?: PresenceStore;
+  workerOf?: { metricsText?: () => Promise<string> };
+  /** Stores used instead of the ones the mode chooses (tests, benches): `history`, `presence`. */
+  backends?: BackendOverrides;
   /**
    * Switches off one use of the engine's private members at a time (server/engine/), for the
    * benchmarks that measure what each buys. Every one is on by default.
@@ -59,8 +55,8 @@ export interface ImRelayServer {
   io: ImServer;
   relay: Relay;
   context: ServerContext;
-  /** Adapter, history and message log wiring, with the instance's health. */
-  cluster: Cluster;
+  /** The Socket.IO adapter and every store, chosen from one mode, with the instance's health (server/backends.ts). */
+  backends: Backends;
   metrics: ServerMetrics;
   /** Online users, join/leave signals, browser info and page views. */
   presence: Presence;
@@ -107,37 +103,29 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
   });
 
-  const cluster = setupCluster({ io, config, logger, metrics, now, historyStore: options.historyStore, worker: !!options.worker });
+  const mode = backendMode(config, options.workerOf !== undefined);
+  const backends = createBackends({ mode, config, logger, metrics, now, io, instanceId, overrides: options.backends });
   // History answers wait their turn while the output queued to all connections is at its budget.
   const answers = createAnswerAdmission({
     budget: config.limits.maxQueuedBytes,
     queued: () => outputBudget.counted,
     onRefuse: () => metrics.boundHits.inc({ bound: 'history_answers_deferred', source: '' }),
   });
-  const relay = createRelay(io, cluster.historyStore, now, {
+  const relay = createRelay(io, backends.history, now, {
     metrics,
-    cluster,
+    cluster: backends,
     maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes,
     admitAnswer: answers.admit,
   });
-  const messageLog = cluster.messageLog;
-  const security = createSecurityServices({
-    config,
-    now,
-    logger,
-    redis: () => ctx.redis,
-    worker: !!options.worker,
-    onRefuse: (bound, source) => metrics.boundHits.inc({ bound, source }),
-  });
-  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, redis: cluster.redis, metrics };
-  // Needs ctx.redis (when there is one) already set: it picks the Redis store then.
-  // `--workers` without Redis: the primary holds the presence of every worker.
-  const presence = createPresence(ctx, options.presenceStore ?? (options.worker && !ctx.redis ? createIpcPresenceStore(instanceId) : undefined));
+  const messageLog = backends.messageLog;
+  const security = createSecurityServices({ config, stores: backends, onRefuse: (bound, source) => metrics.boundHits.inc({ bound, source }) });
+  const ctx: ServerContext = { config, io, relay, messageLog, logger, instanceId, now, security, metrics };
+  const presence = createPresence(ctx, backends.presence);
 
-  const web = createWebApp(ctx, { inflight, presence, cluster, metricsText: options.worker?.metricsText });
+  const web = createWebApp(ctx, { inflight, presence, backends, metricsText: options.workerOf?.metricsText });
   handle = web.handle;
   // The original's Redis channel xin_common_chat (opt-in).
-  const legacyChannel = startLegacyChannel({ ctx, registry: metrics.registry });
+  const legacyChannel = startLegacyChannel({ ctx, registry: metrics.registry, redis: backends.redis });
 
   const layer = createSocketLayer(ctx, engine);
   defineMessageEvents(ctx, layer);
@@ -165,10 +153,11 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     io,
     inflight,
     engine,
-    health: cluster.health,
+    health: backends.health,
     // In this order, after the connections are gone.
     beforeConnections: [presence.endStreams],
-    afterConnections: [web.close, () => legacyChannel?.close(), () => presence.close(), () => security.close(), () => cluster.close(), () => messageLog.close()],
+    // backends.close: the stores, the message log, then the connections under them (Redis, IPC).
+    afterConnections: [web.close, () => legacyChannel?.close(), () => presence.close(), () => backends.close()],
   });
 
   return {
@@ -177,7 +166,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     io,
     relay,
     context: ctx,
-    cluster,
+    backends,
     metrics,
     presence,
     slowConsumers,
@@ -186,7 +175,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
     async listen(port = config.port, host = config.host) {
       try {
-        await cluster.ready();
+        await backends.ready();
       } catch (err) {
         // Start-up failed (Redis unreachable, onStartup "fail"): release timers and sockets.
         await close().catch(() => {});

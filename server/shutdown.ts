@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import type { Health } from './cluster/health';
+import type { Health } from './adapters/health';
 import type { ServerConfig } from './config';
 import type { EngineHooks } from './engine';
 import type { Inflight } from './http/inflight';

@@ -4,7 +4,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import { ImError } from '../../packages/protocol';
 import { ASSETS } from '../assets';
-import type { Cluster } from '../cluster/setup-cluster';
+import type { Backends } from '../backends';
 import type { ServerContext } from '../context';
 import type { Presence } from '../presence/presence';
 import { securityHeaderSet, securityHeaders } from '../security/headers';
@@ -24,7 +24,7 @@ export interface WebAppOptions {
   /** Admission and the in-flight count, shared by the push routes and the Express app. */
   inflight: Inflight;
   presence: Presence;
-  cluster: Pick<Cluster, 'health' | 'kind'>;
+  backends: Pick<Backends, 'health' | 'kind'>;
   /** Metrics text for the whole machine (`--workers`: all workers, summed by the primary). */
   metricsText?: () => Promise<string>;
 }
@@ -73,10 +73,10 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): WebApp {
   app.use(notifyRouter(ctx));
   app.use(
     probesRouter({
-      health: opts.cluster.health,
+      health: opts.backends.health,
       registry: metrics.registry,
       instanceId: ctx.instanceId,
-      adapter: opts.cluster.kind,
+      adapter: opts.backends.kind,
       connections: () => ctx.io.engine.clientsCount,
       metricsText: opts.metricsText,
     }),

@@ -1,5 +1,5 @@
 import { ImError, LEGACY_MESSAGES, singleField, toImError } from '../../packages/protocol';
-import type { PublishItem } from '../cluster/relay';
+import type { PublishItem } from '../relay/relay';
 import { sourceConfig, type ServerContext } from '../context';
 import { claimNonce, signFields, verifyBatchSign, type VerifiedSign } from '../security/verify-sign';
 import { checkedMessage, checkNotify, consumeSource, dataField, fieldsOf, logMessages, type NotifyMeta, type NotifyRequest } from './notify-accept';

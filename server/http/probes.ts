@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Health } from '../cluster/health';
+import type { Health } from '../adapters/health';
 
 export interface ProbesOptions {
   health: Health;

@@ -10,7 +10,7 @@ import {
   type HistoryResult,
 } from '../../packages/protocol';
 import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
-import type { PublishItem } from '../cluster/relay';
+import type { PublishItem } from '../relay/relay';
 import { roomList, type ServerContext } from '../context';
 import type { ImSocket } from '../im-server';
 import { roomKey } from '../rooms';

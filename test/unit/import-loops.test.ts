@@ -12,7 +12,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  */
 const KNOWN_FOLDER_LOOPS = [
   ['browser-hook', 'browser-hook/instrument'],
-  ['server', 'server/adapters', 'server/cluster', 'server/http', 'server/legacy', 'server/presence', 'server/relay', 'server/security', 'server/socket', 'server/workers'],
+  ['server', 'server/adapters', 'server/http', 'server/legacy', 'server/presence', 'server/relay', 'server/security', 'server/socket', 'server/workers'],
   ['terminal-viewer/format', 'terminal-viewer/state'],
   ['terminal-viewer', 'terminal-viewer/commands', 'terminal-viewer/mcp', 'terminal-viewer/options'],
 ];
