@@ -4,12 +4,11 @@
  * result's size bound.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
 import { ImError } from '../../packages/protocol';
 import type { LogBuffer } from './buffer';
 import type { RelayFeed } from './feed';
 import { UNTRUSTED_NOTE, entryLine, fence, type EntryFields } from './format';
-import type { bufferOut } from './tool-schemas';
+import type { BufferState } from './tool-schemas';
 
 /** What the tools read from. */
 export interface ToolContext {
@@ -25,7 +24,7 @@ export interface ToolContext {
 export type Common = {
   connection: ReturnType<RelayFeed['connection']>;
   notices: ReturnType<RelayFeed['takeNotices']>;
-  buffer: z.infer<typeof bufferOut>;
+  buffer: BufferState;
   untrusted: string;
 };
 

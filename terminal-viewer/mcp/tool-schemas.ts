@@ -37,13 +37,16 @@ const connectionOut = z.object({
   since: z.string(),
 });
 const noticeOut = z.object({ time: z.string(), level: z.enum(['info', 'warn', 'error']), text: z.string() });
-export const bufferOut = z.object({
+const bufferOut = z.object({
   entries: z.number(),
   capacity: z.number(),
   evicted: z.number(),
   oldest_id: z.number().optional(),
   newest_id: z.number().optional(),
 });
+/** The buffer's state, as every result reports it. */
+export type BufferState = z.infer<typeof bufferOut>;
+
 /** What every result has besides its own fields. */
 export const commonOut = {
   connection: connectionOut.describe('the connection to the relay now'),
