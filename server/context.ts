@@ -23,7 +23,7 @@ export interface ServerContext {
   /** Nonces, rate limits and connection caps (server/security). */
   security: SecurityServices;
   /** The server's metrics (bounds count what they drop or refuse in im_bound_hits_total). */
-  metrics?: ServerMetrics;
+  metrics: ServerMetrics;
 }
 
 export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {

@@ -13,9 +13,10 @@ import {
 } from '../../packages/protocol';
 import { redisKeyPrefix } from '../cluster/cluster-config';
 import type { ServerContext } from '../context';
-import { guarded, splitAck, type ImSocket } from '../socket/handlers';
+import type { ImSocket } from '../im-server';
+import { guarded, splitAck } from '../socket/ack';
+import type { SocketLayer } from '../socket/layer';
 import { TokenBucket } from '../socket/rate-limit';
-import { defineSocketEvent } from '../socket/socket-events';
 import { summarize, type OnlineSummary } from './aggregate';
 import { createMemoryPresenceStore } from './memory-presence-store';
 import { presenceStoreLimits } from './presence-config';
@@ -32,8 +33,11 @@ export type PresenceListener = (event: PresenceEvent) => void;
 
 export interface Presence {
   readonly store: PresenceStore;
-  /** Tracks a new connection (publish-only hook connections are not users and are skipped). */
-  attach(socket: ImSocket): void;
+  /**
+   * Adds the presence events (clientInfo, pageView) to the socket layer, and tracks each new
+   * connection (publish-only hook connections are not users and are skipped).
+   */
+  register(layer: SocketLayer): void;
   online(source: string, room?: string): Promise<OnlineSummary>;
   today(source: string, date: string): Promise<SeenUser[]>;
   pageViews(source: string, userid: string, limit?: number): Promise<PageViewRecord[]>;
@@ -278,10 +282,6 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
     }).catch((err: unknown) => logger.error({ err, source }, 'presence: removing a connection failed'));
   }
 
-  // Added to a socket on its first event of each kind (socket/socket-events.ts): idle sockets hold none.
-  defineSocketEvent(ctx, 'clientInfo', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onClientInfo));
-  defineSocketEvent(ctx, 'pageView', (socket) => ((socket as ImSocket).data.publishRooms ? refuseTracking : onPageView));
-
   function attach(socket: ImSocket): void {
     if (socket.data.publishRooms) return;
     const record = recordOf(socket);
@@ -298,7 +298,11 @@ export function createPresence(ctx: ServerContext, store: PresenceStore = create
 
   return {
     store,
-    attach,
+    register(layer) {
+      layer.define('clientInfo', (socket) => (socket.data.publishRooms ? refuseTracking : onClientInfo));
+      layer.define('pageView', (socket) => (socket.data.publishRooms ? refuseTracking : onPageView));
+      layer.onConnection(attach);
+    },
     async online(source, room) {
       return summarize(await store.connections(source), room, config.presence.listLimit);
     },

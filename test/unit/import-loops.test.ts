@@ -26,7 +26,7 @@ describe('imports', () => {
 
   it('reads the product folders', () => {
     expect(graph.size).toBeGreaterThan(100);
-    expect(graph.get('server/create-server.ts')).toContain('server/http/notify.ts');
+    expect(graph.get('server/create-server.ts')).toContain('server/http/app.ts');
   });
 
   it('have no loop between files', () => {
