@@ -4,8 +4,7 @@ import { createTransport, type TransportOptions } from '../../browser-hook/trans
 import { joinRoom } from '../../debug-viewer/connection';
 import { legacyConnectSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
-import { cutTransport } from '../../server/socket/output-budget';
-import type { EngineClient } from '../../server/socket/coalesce-writes';
+import { cutTransport, type EngineClient } from '../../server/engine';
 import { createSocketLogStream } from '../../terminal-viewer/stream/log-stream';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';

@@ -41,7 +41,7 @@ function refusal(schema: z.ZodType, value: unknown): string {
   return parsed.success ? '' : zodMessage(parsed.error);
 }
 
-// As server/cluster/relay.ts builds them: the plain message, and the one the history store kept.
+// As server/relay/relay.ts builds them: the plain message, and the one the history store kept.
 const plain = { source: 'demo', data: { text: 'hi' }, room_id: 'r1', ts: 1_700_000_000_000 };
 const stored = { ...plain, offset: 7, epoch: 'e-1a2b' };
 
