@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newClientId, withClientId } from '../../packages/client/client';
+import { newClientId, withClientId } from '../../packages/client';
 import { fitHistory } from '../../server/relay/relay';
 import type { Message } from '../../packages/protocol';
 
