@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import {
   ImError,
   LEGACY_MESSAGES,
-  debugEntrySchema,
+  postLogsEntriesSchema,
   historyRequestSchema,
   zodMessage,
   type DebugEntry,
@@ -18,9 +17,6 @@ import { checkRooms } from '../security/rights';
 import { guarded, splitAck } from './ack';
 import type { SocketLayer } from './layer';
 import { TokenBucket } from './rate-limit';
-
-// Every entry kind (log, network, performance): a hook sends them all through postLogs.
-const logEntriesSchema = z.array(debugEntrySchema).min(1).max(100);
 
 function targetRooms(ctx: ServerContext, raw: unknown): string[] {
   return roomList(ctx, singleField(raw, 'room_ids'), 'message', LEGACY_MESSAGES.roomIdsRequired);
@@ -99,7 +95,7 @@ export function defineMessageEvents(ctx: ServerContext, layer: SocketLayer): voi
         let list: DebugEntry[];
         if (isPlainLogBatch(entries)) list = entries;
         else {
-          const parsed = logEntriesSchema.safeParse(entries);
+          const parsed = postLogsEntriesSchema.safeParse(entries);
           if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
           list = parsed.data;
         }
