@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { createCatchUp, gapText } from '../packages/client';
-import type { AckResult, ClientToServerEvents, HistoryRequest, HistoryResult, Message, ServerToClientEvents } from '../packages/protocol';
+import { asMessage, noticePayloadSchema, readHistoryAck, type AckResult, type ClientToServerEvents, type HistoryRequest, type HistoryResult, type Message, type ServerToClientEvents } from '../packages/protocol';
 
 export interface RoomTarget {
   server: string;
@@ -76,8 +76,10 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     let res: AckResult<HistoryResult> | undefined;
     let error: string | undefined;
     try {
-      res = (await socket.timeout(10_000).emitWithAck('history', request)) as AckResult<HistoryResult>;
-      if (!res?.ok) error = res && !res.ok ? res.error.message : 'no answer';
+      const raw: unknown = await socket.timeout(10_000).emitWithAck('history', request);
+      res = readHistoryAck(raw);
+      if (!res) error = raw === undefined || raw === null ? 'no answer' : 'unexpected answer';
+      else if (!res.ok) error = res.error.message;
     } catch (err) {
       error = (err as Error).message;
     }
@@ -93,7 +95,7 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     if (step.next) void readHistory(step.next, round);
   }
 
-  socket.on('newMsg', (m) => deliver(catchUp.receive(m)));
+  socket.on('newMsg', (raw: unknown) => deliver(catchUp.receive(asMessage(raw))));
   socket.on('disconnect', (reason) => h.onStatus('connecting', `disconnected (${reason}); reconnecting…`));
   socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     const fatal = !socket.active;
@@ -101,13 +103,18 @@ export function joinRoom(t: RoomTarget, h: RoomHandlers): () => void {
     if (fatal) h.onRefused?.({ code: err.data?.code, message: err.message });
   });
   socket.on('sys_error', (text) => h.onStatus('error', String(text)));
-  socket.on('sys_notice', (notice) => {
-    if (notice?.code === 'SLOW_CONSUMER') {
+  socket.on('sys_notice', (raw: unknown) => {
+    const known = noticePayloadSchema.safeParse(raw);
+    if (known.success && known.data.code === 'SLOW_CONSUMER') {
       h.onStatus(
         'connected',
         `reading room ${t.room} of ${t.source} (SLOW_CONSUMER: the last connection was closed because this page did not read fast enough; missed messages were read from history)`,
       );
-    } else if (notice) h.onStatus('connected', `reading room ${t.room} of ${t.source} (${notice.code}: ${notice.message})`);
+    } else if (raw && typeof raw === 'object') {
+      // A notice this page does not know (a newer server's): shown as it came.
+      const { code, message } = raw as { code?: unknown; message?: unknown };
+      h.onStatus('connected', `reading room ${t.room} of ${t.source} (${String(code)}: ${String(message)})`);
+    }
   });
   h.onStatus('connecting', `connecting to ${t.server}…`);
   return () => {

@@ -3,7 +3,7 @@
  * previews for collapsed objects, full text for search and export. Pure: no DOM.
  */
 
-import { isTagged, leafText, type Tagged } from '../packages/protocol/serialized-text';
+import { isTagged, leafText, type Tagged } from '../packages/protocol';
 
 export { isTagged, leafText, type Tagged };
 

@@ -4,8 +4,9 @@
  * timing and bodies. Rows come from the same row store as the console view. Content is only
  * ever set as text.
  */
-import type { CallSite, NetworkEntry } from '../packages/protocol/log-entry';
+import type { CallSite, NetworkEntry } from '../packages/protocol';
 import { formatBytes, formatMs, shortUrl } from '../terminal-viewer/format/network';
+import { el } from './dom';
 import type { Row } from './state';
 
 export type StatusClass = '' | '2xx' | '3xx' | '4xx' | '5xx' | 'failed';
@@ -32,13 +33,6 @@ export function netMatches(e: NetworkEntry, f: NetFilter): boolean {
   if (f.session && e.session !== f.session) return false;
   if (f.text && !`${e.url} ${e.method} ${e.status ?? ''} ${e.failure ?? ''} ${e.type}`.toLowerCase().includes(f.text.toLowerCase())) return false;
   return true;
-}
-
-function el(tag: string, cls?: string, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function statusText(e: NetworkEntry): string {

@@ -3,18 +3,12 @@
  * <details> whose children are built when first opened. Only textContent is ever set, so no
  * entry content can become markup or script.
  */
+import { el } from './dom';
 import { displayKey, formatArgs, isTagged, leafText, objectKeys, preview, type Tagged } from './format';
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /**
  * A stack as received; data-stack keeps that text so the viewer can show its frames through
- * source maps once they are in (fillStacks in main.ts), and go back to it.
+ * source maps once they are in (fillStacks in row-view.ts), and go back to it.
  */
 export function stackBlock(stack: string): HTMLElement {
   const pre = el('pre', 'v-stack', stack);

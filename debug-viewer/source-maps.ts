@@ -6,8 +6,8 @@
  * original one once its map is in.
  */
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
-import { mapStackText } from '../packages/log-core/call-site';
-import type { CallSite } from '../packages/protocol/log-entry';
+import { mapStackText } from '../packages/log-core';
+import type { CallSite } from '../packages/protocol';
 
 const KEY = 'node-im-debug-source-map-origins';
 const MAPPING_URL = /\/\/[#@] ?sourceMappingURL=([^\s'"]+)\s*$/;

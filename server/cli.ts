@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics } from 'prom-client';
-import { runPrimary } from './cluster/workers';
+import { runPrimary } from './workers/workers';
 import { legacyConnectSign } from '../packages/signing';
 import { ConfigError, DEMO_SOURCES, loadConfig } from './config';
 import { createServer } from './create-server';

@@ -9,7 +9,7 @@ import {
   securityLimitsShape,
   sourceSecurityShape,
 } from './security/security-config';
-import { adapterSchema, messageLogSchema, recoverySchema } from './cluster/cluster-config';
+import { adapterSchema, messageLogSchema, recoverySchema } from './adapters/cluster-config';
 import { isLegacyConfigPath, readLegacyConfig, type LegacyConfig } from './legacy/legacy-config';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
@@ -99,7 +99,7 @@ export const configSchema = z
     adapter: adapterSchema.default({ type: 'memory' }),
     /** No longer used (Socket.IO connection state recovery is off); still parsed, with a warning. */
     recovery: recoverySchema,
-    /** Where `filename` message logs are kept: files or Redis (server/cluster/cluster-config.ts). */
+    /** Where `filename` message logs are kept: files or Redis (server/adapters/cluster-config.ts). */
     messageLog: messageLogSchema,
     /** Room history: the last `size` messages per room, none older than `maxAgeSeconds`. size 0 turns it off. */
     history: z

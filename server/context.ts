@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Relay } from './cluster/relay';
+import type { Relay } from './relay/relay';
 import type { ImServer } from './im-server';
 import type { ServerConfig, SourceConfig } from './config';
 import type { MessageLog } from './logs/message-log';
@@ -18,12 +17,10 @@ export interface ServerContext {
   /** Names this process in logs and message-log lines. */
   instanceId: string;
   now: () => number;
-  /** The shared Redis connection when the adapter is `redis` (for stores, nonces, rate limits). */
-  redis?: Redis;
   /** Nonces, rate limits and connection caps (server/security). */
   security: SecurityServices;
   /** The server's metrics (bounds count what they drop or refuse in im_bound_hits_total). */
-  metrics?: ServerMetrics;
+  metrics: ServerMetrics;
 }
 
 export function sourceConfig(ctx: ServerContext, source: string): SourceConfig {

@@ -1,5 +1,4 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Socket } from 'socket.io';
 import type { ImServer } from './im-server';
 
 /**
@@ -14,7 +13,7 @@ export interface ServerMetrics {
   messagesOut: Counter<'source'>;
   /** im_messages_local_only_total{source}: room messages delivered to this instance only, because Redis was down. */
   messagesLocalOnly: Counter<'source'>;
-  /** im_deliveries_total: `newMsg` packets written to this instance's sockets, whichever instance accepted them. */
+  /** im_deliveries_total: `newMsg` packets written to this instance's sockets, whichever instance accepted them (one per socket per packet; counted by server/socket/layer.ts). */
   deliveries: Counter;
   /** im_history_requests_total{outcome}: hit (messages returned), empty, truncated (position older than what is kept). */
   historyRequests: Counter<'outcome'>;
@@ -34,11 +33,6 @@ export interface ServerMetrics {
    * more than an output budget (`connection` or `total`) was waiting to be sent to them.
    */
   slowConsumerCloses: Counter<'source' | 'budget'>;
-  /**
-   * Counts the socket's outgoing `newMsg` packets in `deliveries`: one per packet written to
-   * the socket, whether the broadcast started here or came from another instance.
-   */
-  trackSocket(socket: Socket): void;
 }
 
 export function createMetrics(io: ImServer): ServerMetrics {
@@ -85,19 +79,6 @@ export function createMetrics(io: ImServer): ServerMetrics {
   });
 
   const deliveries = new Counter({ name: 'im_deliveries_total', help: 'newMsg packets written to sockets of this instance', registers });
-
-  /**
-   * Socket.IO calls `notifyOutgoingListeners(packet)` on each socket for every packet it sends
-   * it: a room broadcast (local, or received from another instance through the adapter) or an
-   * emit on the socket itself. One function per server, set as an own property of each socket
-   * (no listener, closure or array per connection); the prototype's still runs onAnyOutgoing
-   * listeners. Counted for one packet per socket, so a socket in several rooms of a broadcast
-   * counts once, as it receives once.
-   */
-  function countingNotify(this: Socket, packet: { data?: unknown[] }): void {
-    if (packet.data?.[0] === 'newMsg') deliveries.inc();
-    (Object.getPrototypeOf(this) as { notifyOutgoingListeners(p: unknown): void }).notifyOutgoingListeners.call(this, packet);
-  }
 
   return {
     registry,
@@ -148,15 +129,5 @@ export function createMetrics(io: ImServer): ServerMetrics {
       labelNames: ['bound', 'source'],
       registers,
     }),
-    trackSocket(socket) {
-      const s = socket as unknown as { notifyOutgoingListeners?: unknown };
-      if (typeof s.notifyOutgoingListeners === 'function') s.notifyOutgoingListeners = countingNotify;
-      else {
-        // A Socket.IO without that hook: a listener per socket, as before.
-        socket.onAnyOutgoing((event: string) => {
-          if (event === 'newMsg') deliveries.inc();
-        });
-      }
-    },
   };
 }

@@ -3,7 +3,7 @@ export { renderHeadless, type HeadlessOptions, type HeadlessStats, type Headless
 export { createViewerState, reducer, bottomIndex, pendingCount, shownCount, DEFAULT_BUFFER_SIZE } from './state/reducer';
 export type { Action, ViewerInit, ViewerState, SessionInfo } from './state/reducer';
 export { createFilter, matches, compileText, type Filter, type FilterInit } from './state/filters';
-export { toViewEntry, type ViewEntry } from './state/entry';
+export { toViewEntry, type ViewEntry } from './format/view-entry';
 export { createSocketLogStream, type SocketLogStream, type SocketStreamOptions } from './stream/log-stream';
 export { createManualStream, type ManualStream } from './stream/manual-stream';
 export type { ConnectionStatus, LogStreamSource, StreamListener } from './stream/types';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EngineOptions } from '../../server/engine';
 import { forkChild, type BenchChild } from './ipc';
 import type { Table, TargetCheck } from './report';
 
@@ -49,9 +50,10 @@ export interface CpuUsage {
 /** Starts a server under test in a process of its own. */
 export async function startServer(
   kind: ServerKind,
-  opts: { redis?: { url: string; prefix: string; transport?: 'pubsub' }; env?: NodeJS.ProcessEnv } = {},
+  opts: { redis?: { url: string; prefix: string; transport?: 'pubsub' }; env?: NodeJS.ProcessEnv; engine?: EngineOptions } = {},
 ): Promise<ServerChild> {
   const env: NodeJS.ProcessEnv = { ...opts.env };
+  if (opts.engine) env.BENCH_ENGINE = JSON.stringify(opts.engine);
   if (opts.redis) {
     env.BENCH_REDIS_URL = opts.redis.url;
     env.BENCH_REDIS_PREFIX = opts.redis.prefix;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LatencyResult } from '../load/load-generator';
+import type { EngineOptions } from '../../server/engine';
 import { startLoadGenerator, startServer, type PartContext, type ServerChild, type ServerKind } from './part';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -11,6 +12,8 @@ export interface Setup {
   cluster: boolean;
   /** Ours with `adapter.transport: "pubsub"` instead of the default streams. */
   pubsub?: boolean;
+  /** Ours with one use of the engine's private members switched off (CreateServerOptions.engine). */
+  engine?: EngineOptions;
 }
 
 export interface RunningSetup {
@@ -25,7 +28,7 @@ export interface RunningSetup {
 
 export async function startSetup(setup: Setup): Promise<RunningSetup> {
   if (!setup.cluster) {
-    const s = await startServer(setup.kind);
+    const s = await startServer(setup.kind, { engine: setup.engine });
     return { publish: s, subscribe: s, servers: [s], stop: () => s.stop() };
   }
   // A prefix of our own, so the run never meets another run's (or a test's) keys and channels.

@@ -1,9 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectResult } from '../load/load-generator';
+import type { EngineOptions } from '../../server/engine';
 import { SERVER_LABEL, startLoadGenerator, startServer, type PartContext, type PartOutput, type ServerKind } from '../lib/part';
 import { fmtBytes, fmtInt, fmtRatio } from '../lib/stats';
 
-const KINDS: ServerKind[] = ['ours', 'bare', 'raw'];
+interface Variant {
+  key: string;
+  kind: ServerKind;
+  /** Ours with one use of the engine's private members switched off: what that use saves per connection. */
+  engine?: EngineOptions;
+  label: string;
+}
+
+const VARIANTS: Variant[] = [
+  { key: 'ours', kind: 'ours', label: `${SERVER_LABEL.ours} (ours)` },
+  { key: 'bare', kind: 'bare', label: SERVER_LABEL.bare },
+  { key: 'raw', kind: 'raw', label: SERVER_LABEL.raw },
+  { key: 'ours-use', kind: 'ours', engine: { replaceDispatch: false }, label: `${SERVER_LABEL.ours} (ours), packet guard as socket.use` },
+  { key: 'ours-onany', kind: 'ours', engine: { replaceNotify: false }, label: `${SERVER_LABEL.ours} (ours), deliveries counted by onAnyOutgoing` },
+];
 
 interface Memory {
   rss: number;
@@ -13,7 +28,7 @@ interface Memory {
 }
 
 interface Row {
-  kind: ServerKind;
+  variant: Variant;
   connected: number;
   connectMs: number;
   rssPer: number;
@@ -33,7 +48,7 @@ const MEMORY_NOTES =
   'What an idle connection costs ours beyond the bare relay, and how it was brought down (measured 2026-11-26 at 10,000 ' +
   'connections with a scratch copy of `server/create-server.ts` that skipped one per-connection step at a time): nothing ' +
   'per connection is a closure any more. The socket handlers (`postMsg`, `postLogs`, `history`) are one set per server, ' +
-  'reading the socket from `this`, and are added to a socket on its first event of that kind (`server/socket/socket-events.ts`), ' +
+  'reading the socket from `this`, and are added to a socket on its first event of that kind (`server/socket/layer.ts`, `define`), ' +
   'so an idle socket\'s EventEmitter holds only presence\'s `disconnect` listener; the rate-limit guard is one function per ' +
   'server installed as the socket\'s `dispatch`, its promise chain and token buckets made on the first event; ' +
   '`im_deliveries_total` counts through one shared function instead of an `onAnyOutgoing` listener per socket; the presence ' +
@@ -67,8 +82,9 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
   const rows: Row[] = [];
   const load = await startLoadGenerator();
   try {
-    for (const kind of KINDS) {
-      const server = await startServer(kind);
+    for (const variant of VARIANTS) {
+      const { kind } = variant;
+      const server = await startServer(kind, { engine: variant.engine });
       try {
         const before = await server.call<Memory>('mem');
         const c = await load.call<ConnectResult>('connect', { base: server.base, count, rooms, concurrency: 100, timeoutMs: 90_000 }, 100_000);
@@ -77,8 +93,8 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
         await new Promise((r) => setTimeout(r, 500));
         const after = await server.call<Memory>('mem');
         const per = (k: keyof Memory) => (after[k] - before[k]) / c.connected;
-        rows.push({ kind, connected: c.connected, connectMs: c.ms, rssPer: per('rss'), heapPer: per('heapUsed'), externalPer: per('external'), before, after });
-        ctx.log(`${kind}: ${c.connected} connections in ${(c.ms / 1000).toFixed(1)} s, ${fmtBytes(per('rss'))} RSS and ${fmtBytes(per('heapUsed'))} heap each`);
+        rows.push({ variant, connected: c.connected, connectMs: c.ms, rssPer: per('rss'), heapPer: per('heapUsed'), externalPer: per('external'), before, after });
+        ctx.log(`${variant.key}: ${c.connected} connections in ${(c.ms / 1000).toFixed(1)} s, ${fmtBytes(per('rss'))} RSS and ${fmtBytes(per('heapUsed'))} heap each`);
         await load.call('disconnect');
       } finally {
         await server.stop();
@@ -88,8 +104,10 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
     await load.stop();
   }
 
-  const bare = rows.find((r) => r.kind === 'bare')!;
-  const ours = rows.find((r) => r.kind === 'ours')!;
+  const row = (key: string) => rows.find((r) => r.variant.key === key)!;
+  const bare = row('bare');
+  const ours = row('ours');
+  const saved = (key: string) => `${fmtBytes(row(key).heapPer - ours.heapPer)} heap, ${fmtBytes(row(key).rssPer - ours.rssPer)} RSS`;
   const rssRatio = ours.rssPer / bare.rssPer;
   const heapRatio = ours.heapPer / bare.heapPer;
   return {
@@ -98,7 +116,7 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
       {
         header: ['Server', 'Connections', 'RSS per connection', 'Heap per connection', 'External per connection', 'RSS total', 'Heap total', 'Connect rate', 'RSS vs bare', 'Heap vs bare'],
         rows: rows.map((r) => [
-          SERVER_LABEL[r.kind] + (r.kind === 'ours' ? ' (ours)' : ''),
+          r.variant.label,
           fmtInt(r.connected),
           fmtBytes(r.rssPer),
           fmtBytes(r.heapPer),
@@ -131,6 +149,11 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
       'The bare Socket.IO relay joins each socket to the rooms of its query and keeps nothing else; the raw `ws` server keeps ' +
         'one Set entry per room membership and is shown as the floor. Every connection is a user of its own (distinct `userid`).',
       MEMORY_NOTES,
+      'What the two private members replaced per socket save, measured here (ours with one switched off, ' +
+        '`CreateServerOptions.engine`): the packet guard as each socket\'s own `dispatch` instead of a `socket.use` middleware ' +
+        `saves ${saved('ours-use')} per connection; counting deliveries through \`notifyOutgoingListeners\` instead of an ` +
+        `\`onAnyOutgoing\` listener saves ${saved('ours-onany')}. Their price: socket.io \`Socket#dispatch\` and ` +
+        '`Socket#notifyOutgoingListeners`, private, checked at start-up by server/engine/check.ts and pinned by package.json.',
     ],
   };
 }

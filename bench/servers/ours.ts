@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from '../../server/create-server';
 import { demoConfigInput, type ServerConfigInput } from '../../server/config';
+import type { EngineOptions } from '../../server/engine';
 import { serveCommands, settledMemory } from '../lib/ipc';
 
 /**
@@ -41,7 +42,9 @@ const config: ServerConfigInput = {
     : {}),
 };
 
-const server = createServer({ config });
+// BENCH_ENGINE: one use of the engine's private members switched off (bench/parts: fan-out, memory).
+const engine = process.env.BENCH_ENGINE ? (JSON.parse(process.env.BENCH_ENGINE) as EngineOptions) : undefined;
+const server = createServer({ config, engine });
 // listen() waits for the cluster set-up (Redis) to be ready.
 const port = await server.listen(0, '127.0.0.1');
 

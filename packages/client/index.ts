@@ -1,4 +1,6 @@
 export * from './client';
+export * from './client-options';
+export * from './connect-url';
 export * from './catch-up';
 export * from './send-queue';
 export * from './md5';

@@ -1,5 +1,6 @@
 import type { ErrorCode, Message } from '../protocol';
-import { createClient, type ClientState, type ImClient, type ImClientSocket } from './client';
+import { createClient } from './client';
+import type { ClientState, ImClient, ImClientSocket } from './client-options';
 import { legacyToClientOptions, type LegacyConfig } from './legacy-config';
 
 /** The object a page sees as `XIN_NODE` (and `NODE_IM`): the contract's API plus a few helpers. */

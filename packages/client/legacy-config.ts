@@ -1,5 +1,5 @@
 import type { Message } from '../protocol';
-import type { ClientError, ClientOptions, ImClientSocket } from './client';
+import type { ClientError, ClientOptions, ImClientSocket } from './client-options';
 
 /**
  * The `init` config of the seed's pages (snake_case, every key optional), plus this SDK's

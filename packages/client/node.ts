@@ -4,7 +4,8 @@
  * key to a browser; pages get their connect URL (with its sign) from their back end.
  */
 import { newNonce, signRequest, STRONG_SIGN_TYPE, strongBatchSign, unixSeconds } from '../signing';
-import { createClient, type ClientOptions, type ImClient } from './client';
+import { createClient } from './client';
+import type { ClientOptions, ImClient } from './client-options';
 
 export type SignScheme = 'legacy' | 'strong';
 

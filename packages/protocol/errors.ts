@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Machine-readable error codes, shared by the server, the SDK, the hook and the viewer. */
 export const ERROR_CODES = [
   'SOURCE_REQUIRED',
@@ -56,10 +58,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
 };
 
 /** The wire shape of an error: in `connect_error.data`, in acks and in HTTP bodies (`error`). */
-export interface ErrorPayload {
-  code: ErrorCode;
-  message: string;
-}
+export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
 /** The one error class of the project: a code, its HTTP status and a human message. */
 export class ImError extends Error {
@@ -78,14 +78,15 @@ export class ImError extends Error {
   }
 }
 
+/** The codes a `sys_notice` carries (a subset of ERROR_CODES: notices, not refusals). */
+export const NOTICE_CODES = ['SLOW_CONSUMER'] as const satisfies readonly ErrorCode[];
+
 /**
  * A non-fatal notice from the server (`sys_notice`), sent right after a connect. Clients that
  * do not know the event ignore it; those that do tell the user.
  */
-export interface NoticePayload {
-  code: 'SLOW_CONSUMER';
-  message: string;
-}
+export const noticePayloadSchema = z.object({ code: z.enum(NOTICE_CODES), message: z.string() });
+export type NoticePayload = z.infer<typeof noticePayloadSchema>;
 
 export function isImError(err: unknown): err is ImError {
   return err instanceof ImError;
@@ -115,3 +116,8 @@ export const LEGACY_MESSAGES = {
   notifySignFailed: 'api notify sign verify failed!',
   notifyOk: 'message notify successed!',
 } as const;
+
+/** A zod error as one line for an error message: `path: reason; path: reason`. */
+export function zodMessage(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+}

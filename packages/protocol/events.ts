@@ -1,32 +1,20 @@
-export type { HistoryRequest } from './history';
-import type { ErrorPayload, NoticePayload } from './errors';
-import type { LogEntry } from './log-entry';
-import type { HistoryRequest } from './history';
+import type { Ack } from './acks';
+import type { NoticePayload } from './errors';
+import type { HistoryRequest, HistoryResult } from './history';
+import type { PostLogsEntries } from './log-entry';
 import type { Message } from './messages';
 import type { ClientInfo, PageView, PresenceEvent } from './presence';
 
-/** The answer to any acknowledged client event. */
-export type AckResult<T = undefined> =
-  | (T extends undefined ? { ok: true } : { ok: true; result: T })
-  | { ok: false; error: ErrorPayload };
-
-export type Ack<T = undefined> = (result: AckResult<T>) => void;
-
-/** A history answer; its schema (`historyResultSchema`) is beside the request's in history.ts. */
-export interface HistoryResult {
-  room_id: string;
-  epoch: string;
-  messages: Message[];
-  truncated: boolean;
-  next?: HistoryRequest;
-}
+// Every payload type here is inferred from its zod schema (acks.ts, errors.ts, history.ts,
+// log-entry.ts, messages.ts, presence.ts); these maps only name the events.
+export type { Ack, AckResult } from './acks';
 
 export interface ClientToServerEvents {
   /** The contract's chat/push event: `data` goes to each room of `room_ids` (comma-separated). */
   postMsg: (data: unknown, room_ids: string, ack?: Ack) => void;
-  /** Remote-debug entries, delivered one `newMsg` per entry to the given rooms. */
-  postLogs: (entries: LogEntry[], room_ids: string, ack?: Ack) => void;
-  /** Recent messages of a room the client has joined. */
+  /** Remote-debug entries (`postLogsEntriesSchema`), delivered one `newMsg` per entry to the given rooms. */
+  postLogs: (entries: PostLogsEntries, room_ids: string, ack?: Ack) => void;
+  /** Recent messages of a room the client has joined (`historyRequestSchema`, answered `historyAckSchema`). */
   history: (request: HistoryRequest, ack: Ack<HistoryResult>) => void;
   /** Browser info (page, language, time zone, screen, user agent), sent by the SDK on connect. */
   clientInfo: (info: ClientInfo, ack?: Ack) => void;

@@ -1,9 +1,9 @@
-import { LOG_LEVELS, type DebugEntry } from './log-entry';
+import { LOG_LEVELS, MAX_ENTRIES_PER_POST, type DebugEntry } from './log-entry';
 
 /**
  * A cheap structural pass over a `postLogs` batch for the common case: every entry a flat
  * `kind: 'log'` entry whose fields are all among the primitives below. When it says yes, the
- * batch is exactly what `z.array(debugEntrySchema).min(1).max(100)` would accept (no field zod
+ * batch is exactly what `postLogsEntriesSchema` would accept (no field zod
  * would strip, none it would refuse), so the server skips zod's per-entry copies; anything else
  * (another kind, a nested optional field, an unknown key, a bad value) answers no and goes
  * through zod, which words the error. test/unit/fast-log-entry.test.ts holds it to the schema.
@@ -51,9 +51,9 @@ function plainLogEntry(e: unknown): boolean {
   );
 }
 
-/** True when `value` is a batch of 1–100 plain log entries that zod would accept unchanged. */
+/** True when `value` is a batch of 1–MAX_ENTRIES_PER_POST plain log entries that zod would accept unchanged. */
 export function isPlainLogBatch(value: unknown): value is DebugEntry[] {
-  if (!Array.isArray(value) || value.length < 1 || value.length > 100) return false;
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_ENTRIES_PER_POST) return false;
   for (let i = 0; i < value.length; i++) if (!plainLogEntry(value[i])) return false;
   return true;
 }

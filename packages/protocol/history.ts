@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { ackResultSchema, type AckResult } from './acks';
+import { asMessage, messageSchema, type Message } from './messages';
 
 /**
  * The `history` request, one schema for every path that takes it (the socket event, GET
- * /api/history) and every client that sends it; the type is inferred from it.
+ * /api/history through `historyQuerySchema`) and every client that sends it; the type is
+ * inferred from it.
  */
 export const historyRequestSchema = z
   .object({
@@ -19,16 +22,37 @@ export const historyRequestSchema = z
 
 export type HistoryRequest = z.infer<typeof historyRequestSchema>;
 
-/** A message as a reader receives it (`newMsg`, history): loose, so fields added later pass. */
-export const messageSchema = z.looseObject({
-  source: z.string(),
-  room_id: z.string(),
-  data: z.unknown(),
-  offset: z.number().optional(),
-  epoch: z.string().optional(),
-  ts: z.number().optional(),
+/** A number in a query string ('' or absent: not given). */
+const queryNumber = z
+  .string()
+  .regex(/^(\d+(\.\d+)?)?$/, 'must be a number ≥ 0')
+  .optional()
+  .transform((t) => (t ? Number(t) : undefined));
+const queryText = z
+  .string()
+  .optional()
+  .transform((t) => t || undefined);
+
+/**
+ * GET /api/history's query fields (text, each a single value) as a history request: the numbers
+ * read from their text, then the same rules as the socket's `history` event.
+ */
+export const historyQuerySchema = z
+  .object({ room_id: z.string(), since: queryNumber, epoch: queryText, sinceTime: queryNumber, limit: queryNumber })
+  .transform((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)))
+  .pipe(historyRequestSchema);
+
+const request = historyRequestSchema.shape;
+
+/** Where to read on: the next `history` request, from a position (and with the limit asked for). */
+export const historyCursorSchema = z.object({
+  room_id: request.room_id,
+  since: request.since.unwrap(),
+  epoch: request.epoch.unwrap(),
+  limit: request.limit,
 });
 
+/** The answer to a `history` request (in its ack, and as GET /api/history's `data`). */
 export const historyResultSchema = z.object({
   room_id: z.string(),
   epoch: z.string(),
@@ -40,18 +64,28 @@ export const historyResultSchema = z.object({
    * count): send it back as the next `history` request to read on, oldest first. Absent: this
    * answer reached the room's newest message (or the newest of a `limit`/`sinceTime` read).
    */
-  next: z.object({ room_id: z.string(), since: z.number(), epoch: z.string(), limit: z.number().optional() }).optional(),
+  next: historyCursorSchema.optional(),
 });
 
-/** The answer to an acknowledged event whose result is `result` (`{ok: true, result}` or `{ok: false, error}`). */
-export function ackResultSchema<T extends z.ZodType>(result: T) {
-  return z.union([
-    z.object({ ok: z.literal(true), result }),
-    z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-  ]);
+/** A history answer (see `historyResultSchema`), its messages typed as `Message`. */
+export interface HistoryResult extends Omit<z.infer<typeof historyResultSchema>, 'messages'> {
+  messages: Message[];
 }
 
-/** A zod error as one line for an error message: `path: reason; path: reason`. */
-export function zodMessage(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+/** The ack of a `history` request. */
+export const historyAckSchema = ackResultSchema(historyResultSchema);
+
+// As historyAckSchema, but messages are checked one by one (asMessage keeps an odd one as a
+// plain message) rather than the whole answer refused for one.
+const readerHistoryAckSchema = ackResultSchema(historyResultSchema.extend({ messages: z.array(z.unknown()) }));
+
+/**
+ * The ack of a `history` request as a viewer reads it; undefined when the answer is not one
+ * (the viewer then says so, and shows live messages only).
+ */
+export function readHistoryAck(raw: unknown): AckResult<HistoryResult> | undefined {
+  const parsed = readerHistoryAckSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  if (!parsed.data.ok) return parsed.data;
+  return { ok: true, result: { ...parsed.data.result, messages: parsed.data.result.messages.map(asMessage) } };
 }

@@ -9,4 +9,5 @@ export * from './presence';
 export * from './operator-actions';
 export * from './serialized-text';
 export * from './text-filter';
-export { historyRequestSchema, historyResultSchema, messageSchema, ackResultSchema, zodMessage } from './history';
+export * from './acks';
+export * from './history';

@@ -162,6 +162,13 @@ export type PerformanceEntryData = z.infer<typeof performanceEntrySchema>;
 export const debugEntrySchema = z.discriminatedUnion('kind', [logEntrySchema, networkEntrySchema, performanceEntrySchema]);
 export type DebugEntry = z.infer<typeof debugEntrySchema>;
 
+/** Entries one `postLogs` may carry. */
+export const MAX_ENTRIES_PER_POST = 100;
+
+/** The entries of a `postLogs`: every kind (log, network, performance), 1 to MAX_ENTRIES_PER_POST. */
+export const postLogsEntriesSchema = z.array(debugEntrySchema).min(1).max(MAX_ENTRIES_PER_POST);
+export type PostLogsEntries = z.infer<typeof postLogsEntriesSchema>;
+
 export function isLogEntry(value: unknown): value is LogEntry {
   return logEntrySchema.safeParse(value).success;
 }

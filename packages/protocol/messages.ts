@@ -2,17 +2,40 @@ import { z } from 'zod';
 import { ImError, LEGACY_MESSAGES } from './errors';
 import { DEFAULT_LIMITS, FILENAME_PATTERN, ROOM_ID_PATTERN } from './limits';
 
-/** What every client receives as `newMsg`: one object per room it was delivered through. */
-export interface Message<T = unknown> {
-  source: string;
-  data: T;
-  room_id: string;
+const messageShape = {
+  source: z.string(),
+  data: z.unknown(),
+  room_id: z.string(),
   /** Position in the room's stream (present when the server keeps room history). */
-  offset?: number;
+  offset: z.number().optional(),
   /** The stream's epoch: offsets are comparable only within one epoch. */
-  epoch?: string;
+  epoch: z.string().optional(),
   /** Server time the message was accepted, ms since the epoch. */
-  ts?: number;
+  ts: z.number().optional(),
+};
+
+/**
+ * What every client receives as `newMsg` (and in a history answer): one object per room it was
+ * delivered through. Loose: fields a newer server adds pass through to the reader.
+ */
+export const messageSchema = z.looseObject(messageShape);
+
+/** The schema's fields (its output without the pass-through of unknown keys). */
+type MessageFields = z.output<z.ZodObject<typeof messageShape>>;
+
+/** A message (see `messageSchema`); `T` is the type of `data` when the application knows it. */
+export interface Message<T = unknown> extends Omit<MessageFields, 'data'> {
+  data: T;
+}
+
+/**
+ * A received value as a message: itself when it has the shape of one (the value as received,
+ * so nothing is lost when a viewer prints it as JSON); anything else becomes a plain message
+ * carrying it, so nothing is dropped either.
+ */
+export function asMessage(raw: unknown): Message {
+  if (messageSchema.safeParse(raw).success) return raw as Message;
+  return { source: '', room_id: '', data: raw };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { historyRequestSchema, ImError, LEGACY_MESSAGES, OPERATOR_ACTIONS, parseLogFilename, singleField, zodMessage } from '../../packages/protocol';
+import { historyQuerySchema, ImError, LEGACY_MESSAGES, OPERATOR_ACTIONS, parseLogFilename, singleField, zodMessage } from '../../packages/protocol';
 import { roomList, type ServerContext } from '../context';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
@@ -10,14 +10,6 @@ function roomsParam(ctx: ServerContext, req: Request): { raw: string; rooms: str
   const raw = singleField(p.room_id, 'room_id') || singleField(p.room, 'room');
   const rooms = roomList(ctx, raw, 'message', LEGACY_MESSAGES.roomIdRequired);
   return { raw, rooms };
-}
-
-function optionalInt(value: unknown, name: string): number | undefined {
-  const text = singleField(value, name);
-  if (text === '') return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ImError('INVALID_PARAMETER', `${name} must be a whole number ≥ 0`);
-  return n;
 }
 
 /** Signed operator endpoints (see packages/signing/operator.ts): refresh, logs, history. */
@@ -50,15 +42,15 @@ export function operatorRouter(ctx: ServerContext): Router {
     const { raw, rooms } = roomsParam(ctx, req);
     if (rooms.length !== 1) throw new ImError('INVALID_ROOM', 'history takes exactly one room_id');
     const source = authorizeOperator(ctx, req, OPERATOR_ACTIONS.history.name, raw);
-    // The query's text fields as numbers, then the same schema as the socket's `history` event.
-    const request = {
+    // The query's text fields (one value each) read as the socket's `history` request is.
+    const query = {
       room_id: rooms[0]!,
-      since: optionalInt(p.since, 'since'),
-      epoch: singleField(p.epoch, 'epoch') || undefined,
-      sinceTime: optionalInt(p.sinceTime, 'sinceTime'),
-      limit: optionalInt(p.limit, 'limit'),
+      since: singleField(p.since, 'since'),
+      epoch: singleField(p.epoch, 'epoch'),
+      sinceTime: singleField(p.sinceTime, 'sinceTime'),
+      limit: singleField(p.limit, 'limit'),
     };
-    const parsed = historyRequestSchema.safeParse(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
+    const parsed = historyQuerySchema.safeParse(query);
     if (!parsed.success) throw new ImError('INVALID_PARAMETER', `history request: ${zodMessage(parsed.error)}`);
     const result = await ctx.relay.history(source, parsed.data);
     sendOk(res, 'ok', result);

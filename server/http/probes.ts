@@ -1,18 +1,23 @@
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Health } from '../cluster/health';
+import type { Health } from '../adapters/health';
 
 export interface ProbesOptions {
   health: Health;
   registry: Registry;
   instanceId: string;
   adapter: string;
+  /** Engine.IO connections open on this instance (GET /healthz). */
+  connections: () => number;
   /** Metrics text for the whole machine (`--workers`: all workers, summed by the primary). */
   metricsText?: () => Promise<string>;
 }
 
 /**
- * GET /readyz and GET /metrics.
+ * GET /healthz, GET /readyz and GET /metrics.
+ *
+ * /healthz answers 200 while the process serves HTTP at all (liveness), with the instance id,
+ * uptime and open connections.
  *
  * /readyz answers 200 with `status: "ok"` or `"degraded"` (Redis away: this instance serves its
  * own clients only) and 503 while starting or shutting down. A degraded instance still
@@ -22,6 +27,9 @@ export interface ProbesOptions {
  */
 export function probesRouter(opts: ProbesOptions): Router {
   const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', instance: opts.instanceId, uptime: process.uptime(), connections: opts.connections() });
+  });
   router.get('/readyz', (req, res) => {
     const report = opts.health.report();
     const strict = req.query.strict !== undefined && req.query.strict !== '0';

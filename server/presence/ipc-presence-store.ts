@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { PageViewRecord, PresenceConnection } from '../../packages/protocol';
-import { createIpcClient, serveIpc } from '../cluster/ipc';
+import { createIpcClient, serveIpc } from '../adapters/ipc';
 import type { ServerConfig } from '../config';
 import { createMemoryPresenceStore } from './memory-presence-store';
 import { presenceStoreLimits } from './presence-config';

@@ -57,6 +57,13 @@ export function createConnectionLimits(opts: ConnectionLimitsOptions): Connectio
     if (n <= 0) map.delete(key);
     else map.set(key, n);
   };
+  /** The counts one connection takes a place in: its IP, its user, and for an unsigned hook its IP and source among hooks. */
+  const countsOf = (k: ConnectionKey): Array<[Map<string, number>, string]> => {
+    const out: Array<[Map<string, number>, string]> = [[perIp, k.ip]];
+    if (k.user !== undefined) out.push([perUser, k.user]);
+    if (k.hookSource !== undefined) out.push([hookPerIp, k.ip], [hookPerSource, k.hookSource]);
+    return out;
+  };
   const full = (map: Map<string, number>, key: string, max: number, margin: number) => max > 0 && (map.get(key) ?? 0) + margin > max;
   const over = (k: ConnectionKey, margin: number): ImError | undefined => {
     const refuse = (bound: ConnectionBound, what: string, max: number) => {
@@ -84,22 +91,12 @@ export function createConnectionLimits(opts: ConnectionLimitsOptions): Connectio
       if (err) throw err;
     },
     track(k) {
-      inc(perIp, k.ip);
-      if (k.user !== undefined) inc(perUser, k.user);
-      if (k.hookSource !== undefined) {
-        inc(hookPerIp, k.ip);
-        inc(hookPerSource, k.hookSource);
-      }
+      for (const [map, key] of countsOf(k)) inc(map, key);
       // Two handshakes may pass `check` at once; the later one learns it here.
       return over(k, 0);
     },
     release(k) {
-      dec(perIp, k.ip);
-      if (k.user !== undefined) dec(perUser, k.user);
-      if (k.hookSource !== undefined) {
-        dec(hookPerIp, k.ip);
-        dec(hookPerSource, k.hookSource);
-      }
+      for (const [map, key] of countsOf(k)) dec(map, key);
     },
     get open() {
       return { ips: perIp.size, users: perUser.size, hookIps: hookPerIp.size, hookSources: hookPerSource.size };

@@ -1,5 +1,5 @@
 import { ImError } from '../../packages/protocol';
-import { createIpcClient, serveIpc } from '../cluster/ipc';
+import { createIpcClient, serveIpc } from '../adapters/ipc';
 import type { ServerConfig } from '../config';
 import { createMemoryNonceStore, type NonceStore } from './nonce-store';
 import { RateLimitedError, createRateLimits, type RateLimits } from './rate-limits';
@@ -43,7 +43,7 @@ export function createIpcSecurity(timeoutMs?: number): IpcSecurity {
 /** The primary's side. Returns a function that stops serving. */
 export function serveSecurityToWorkers(config: ServerConfig, now: () => number = Date.now): () => void {
   const nonces = createMemoryNonceStore(now, config.limits.maxNonces);
-  const rates = createRateLimits({ now, windowSeconds: config.rateLimits.windowSeconds, redis: () => undefined, prefix: 'im' });
+  const rates = createRateLimits({ now, windowSeconds: config.rateLimits.windowSeconds, prefix: 'im' });
   return serveIpc(CHANNEL, async (op, payload) => {
     const p = payload as { key: string; ttlMs: number; scope: 'ip' | 'source'; id: string; perSecond: number; points: number };
     if (op === 'claim') return nonces.claim(String(p.key), Number(p.ttlMs));

@@ -32,8 +32,8 @@ export interface RateLimits {
 export interface RateLimitsOptions {
   now: () => number;
   windowSeconds: number;
-  /** Read at each call: the shared Redis may be attached after the server is built. */
-  redis: () => Redis | undefined;
+  /** The shared Redis for the `ip` and `source` counts (a cluster); without it, memory. */
+  redis?: Redis;
   prefix: string;
   onStoreError?: (err: unknown) => void;
 }
@@ -49,7 +49,7 @@ export function createRateLimits(opts: RateLimitsOptions): RateLimits {
   const limiters = new Map<string, RateLimiterAbstract>();
 
   function limiterFor(scope: RateScope, allowance: number): RateLimiterAbstract {
-    const redis = scope === 'connection' ? undefined : opts.redis();
+    const redis = scope === 'connection' ? undefined : opts.redis;
     const cacheKey = `${scope}:${allowance}:${redis ? 'redis' : 'memory'}`;
     let limiter = limiters.get(cacheKey);
     if (limiter) return limiter;

@@ -1,4 +1,4 @@
-import { tcpOf, type EngineClient, type EngineConn } from './coalesce-writes';
+import { bufferedAmountOf, cutTransport, writeBufferOf, type EngineClient, type EngineConn } from '../engine';
 
 /**
  * Output budgets: how many bytes may wait to be sent to one connection, and to all of them
@@ -7,7 +7,7 @@ import { tcpOf, type EngineClient, type EngineConn } from './coalesce-writes';
  * the socket's `writeBuffer`, ws and the kernel in the TCP buffer).
  *
  * Measured once per turn of the event loop, for the connections written to in that turn (see
- * coalesce-writes.ts, which already sees every write), never per packet:
+ * server/engine/coalesce-writes.ts, which already sees every write), never per packet:
  *   queued = the packets in engine.io's writeBuffer (characters of their text, bytes of binary)
  *          + the WebSocket's `bufferedAmount` (ws: bytes in the TCP socket's write buffer).
  * For long-polling only the writeBuffer counts (it holds what the next poll would get).
@@ -54,8 +54,8 @@ function packetSize(packet: unknown): number {
 
 /** Sums the writeBuffer, starting where the last sum of the same array stopped. */
 function measure(conn: EngineConn, c: Counted): number {
-  const wb = conn.writeBuffer;
-  if (!Array.isArray(wb)) {
+  const wb = writeBufferOf(conn);
+  if (!wb) {
     c.wb = undefined;
     c.wbCount = c.wbBytes = 0;
   } else {
@@ -66,18 +66,8 @@ function measure(conn: EngineConn, c: Counted): number {
     for (let i = c.wbCount; i < wb.length; i++) c.wbBytes += packetSize(wb[i]);
     c.wbCount = wb.length;
   }
-  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
-  const buffered = typeof ws?.bufferedAmount === 'number' ? ws.bufferedAmount : 0;
-  c.bytes = c.wbBytes + buffered;
+  c.bytes = c.wbBytes + bufferedAmountOf(conn);
   return c.bytes;
-}
-
-/** Ends the transport under a connection without a goodbye it could not read anyway. */
-export function cutTransport(client: EngineClient): void {
-  const conn = client.conn;
-  const tcp = tcpOf(conn.transport);
-  if (tcp) tcp.destroy();
-  else conn.close(true);
 }
 
 export function createOutputBudget(opts: OutputBudgetOptions): OutputBudget {

@@ -1,4 +1,4 @@
-import { cliVersion as version } from '../version';
+import { cliVersion as version } from './version';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ImError } from '../../packages/protocol';

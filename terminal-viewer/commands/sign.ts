@@ -57,17 +57,20 @@ export interface SignReport {
   keyFrom: string;
   connect?: { room_ids: string; sign: string; query: string } & (Legacy | (StrongParts & { userid: string; auth: ConnectAuthFields }));
   notify?: { room_id: string; data: string; sign: string; body: string } & (Legacy | StrongParts);
-  operator?: {
-    action: string;
-    subject: string;
-    ts: string;
-    sign: string;
-    query: string;
-    /** The request to make: the action's first route with the query (sign and ts in it, for older servers). */
-    request: string;
-    /** The same request with the sign in headers instead (what the pages do; stays out of URLs and logs). */
-    headers: { request: string; 'X-Im-Sign': string; 'X-Im-Ts': string };
-  };
+  operator?: OperatorSignReport;
+}
+
+/** An operator sign as `im-debug sign --action … --json` prints it, with the request to make. */
+export interface OperatorSignReport {
+  action: string;
+  subject: string;
+  ts: string;
+  sign: string;
+  query: string;
+  /** The request to make: the action's first route with the query (sign and ts in it, for older servers). */
+  request: string;
+  /** The same request with the sign in headers instead (what the pages do; stays out of URLs and logs). */
+  headers: { request: string; 'X-Im-Sign': string; 'X-Im-Ts': string };
 }
 
 /** The query of an operator request: source, the subject's parameters (as the action's route reads them), ts and sign. */

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { LOG_LEVELS } from '../../packages/protocol';
 import { LEVEL_BADGE, LEVEL_COLOR, sessionColor, shortSession } from '../format/colors';
-import { sanitizeLine } from '../format/value';
+import { sanitizeLine } from '../format/sanitize';
 import type { Filter } from '../state/filters';
 import type { SessionInfo } from '../state/reducer';
 

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import { entryLines, type Line, type LineOptions } from '../format/entry-lines';
-import type { ViewEntry } from '../state/entry';
+import type { ViewEntry } from '../format/view-entry';
 import { LogLine } from './LogLine';
 
 export interface LogListProps {

@@ -1,8 +1,9 @@
-import type { ViewEntry } from '../state/entry';
+import type { ViewEntry } from './view-entry';
 import { LEVEL_BADGE, LEVEL_COLOR, sessionColor, shortSession, type ColorName } from './colors';
 import { mappedCallSite, mappedStack, withMappedStacks } from '../stream/mapped-site';
 import { networkDetailLines, performanceDetailLines } from './network';
-import { formatPretty, isTagged, sanitize, sanitizeLine } from './value';
+import { sanitize, sanitizeLine } from './sanitize';
+import { formatPretty, isTagged } from './value';
 
 /** A run of text with one style. */
 export interface Segment {

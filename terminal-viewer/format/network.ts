@@ -1,5 +1,5 @@
 import type { NetworkEntry, PerformanceEntryData } from '../../packages/protocol';
-import { sanitizeLine } from './value';
+import { sanitizeLine } from './sanitize';
 
 /**
  * Text of network and performance entries for the terminal: one summary line

@@ -1,26 +1,13 @@
 import { isTagged, leafText, type Tagged } from '../../packages/protocol';
+import { sanitize, sanitizeLine } from './sanitize';
 
 /**
  * Renders the JSON trees of the hook's serializer (plain JSON plus `$t`-tagged values, see
  * packages/protocol/log-entry.ts) the way a browser console would: one line (`formatInline`)
- * or indented lines (`formatPretty`). Every string that reaches the terminal goes through
- * `sanitize`, so a remote page can never send escape sequences to the viewer's terminal.
+ * or indented lines (`formatPretty`). Every string in them goes through `sanitize` (sanitize.ts).
  */
 
 export { isTagged };
-
-// C0 and C1 control characters (ESC, CSI 0x9b, BEL, ...) except tab and newline.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/** Makes text safe for a terminal: control characters become visible `\xHH` escapes. */
-export function sanitize(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** One line: newlines and tabs become visible marks. */
-export function sanitizeLine(text: string): string {
-  return sanitize(text).replace(/\r?\n/g, '↵').replace(/\t/g, '  ');
-}
 
 function quote(text: string): string {
   return `'${sanitizeLine(text.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}'`;
@@ -57,6 +44,18 @@ class Budget {
 
 const MAX_INLINE_DEPTH = 6;
 
+/** `head`, then the items (`each` adds one) separated by commas, then `close`. */
+function inlineItems(b: Budget, head: string, items: unknown, close: string, each: (item: unknown) => void): void {
+  b.add(head);
+  const list = Array.isArray(items) ? items : [];
+  list.forEach((item, i) => {
+    if (b.full) return;
+    b.add(i ? ', ' : ' ');
+    each(item);
+  });
+  b.add(list.length ? ` ${close}` : close);
+}
+
 function inlineTagged(v: Tagged, b: Budget, depth: number): void {
   const leaf = leafText(v);
   if (leaf !== undefined) return b.add(sanitizeLine(leaf));
@@ -70,42 +69,17 @@ function inlineTagged(v: Tagged, b: Budget, depth: number): void {
       b.add(message ? `${name}: ${message}` : name);
       return;
     }
-    case 'Map': {
-      b.add(`Map(${num(v.size)}) {`);
-      const entries = Array.isArray(v.entries) ? v.entries : [];
-      entries.forEach((pair, i) => {
-        if (b.full) return;
-        b.add(i ? ', ' : ' ');
+    case 'Map':
+      return inlineItems(b, `Map(${num(v.size)}) {`, v.entries, '}', (pair) => {
         const [k, val] = Array.isArray(pair) ? pair : [pair, undefined];
         inline(k, b, depth + 1, true);
         b.add(' => ');
         inline(val, b, depth + 1, true);
       });
-      b.add(entries.length ? ' }' : '}');
-      return;
-    }
-    case 'Set': {
-      b.add(`Set(${num(v.size)}) {`);
-      const values = Array.isArray(v.values) ? v.values : [];
-      values.forEach((val, i) => {
-        if (b.full) return;
-        b.add(i ? ', ' : ' ');
-        inline(val, b, depth + 1, true);
-      });
-      b.add(values.length ? ' }' : '}');
-      return;
-    }
-    case 'TypedArray': {
-      b.add(`${sanitizeLine(str(v.ctor, 'TypedArray'))}(${num(v.length)}) [`);
-      const values = Array.isArray(v.values) ? v.values : [];
-      values.forEach((val, i) => {
-        if (b.full) return;
-        b.add(i ? ', ' : ' ');
-        inline(val, b, depth + 1, true);
-      });
-      b.add(values.length ? ' ]' : ']');
-      return;
-    }
+    case 'Set':
+      return inlineItems(b, `Set(${num(v.size)}) {`, v.values, '}', (val) => inline(val, b, depth + 1, true));
+    case 'TypedArray':
+      return inlineItems(b, `${sanitizeLine(str(v.ctor, 'TypedArray'))}(${num(v.length)}) [`, v.values, ']', (val) => inline(val, b, depth + 1, true));
   }
 }
 

@@ -1,6 +1,6 @@
 import { asDebugEntry, type DebugEntry, type LogLevel, type Message, type NetworkEntry, type PerformanceEntryData } from '../../packages/protocol';
-import { sanitizeLine } from '../format/value';
-import { callSiteText, MAX_SUMMARY, toViewEntry, type ViewEntry } from '../state/entry';
+import { sanitizeLine } from '../format/sanitize';
+import { callSiteText, MAX_SUMMARY, toViewEntry, type ViewEntry } from '../format/view-entry';
 
 /**
  * What `im-debug mcp` keeps of the rooms it reads: the newest `capacity` entries (a ring: the

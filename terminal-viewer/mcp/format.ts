@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DebugEntry } from '../../packages/protocol';
 import { LEVEL_BADGE } from '../format/colors';
-import { formatArgs, formatInline, formatPretty, sanitizeLine } from '../format/value';
-import { MAX_SUMMARY } from '../state/entry';
+import { sanitizeLine } from '../format/sanitize';
+import { formatArgs, formatInline, formatPretty } from '../format/value';
+import { MAX_SUMMARY } from '../format/view-entry';
 import type { BufferedEntry, SessionSummary } from './buffer';
 
 /**

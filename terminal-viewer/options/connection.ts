@@ -1,6 +1,5 @@
 import { ImError } from '../../packages/protocol';
 import { legacyConnectSign } from '../../packages/signing';
-import type { CliIo } from '../commands/io';
 import type { NoticeLevel } from '../stream/types';
 import { DEFAULT_SERVER, DEFAULT_SOURCE, parseServerUrl, resolveCredential } from './credentials';
 import { refuseReadyMadeSign, resolveIdentity, resolveScheme, schemeHint, strongConnectAuth, type SignScheme } from './signing';
@@ -45,7 +44,7 @@ export function parseRooms(values: readonly string[] | undefined): string[] {
 }
 
 /** The connection, from flags, env, the config file and defaults (in that order). */
-export function resolveConnection(flags: ConnectionFlags, io: Pick<CliIo, 'env'>): ConnectionSettings {
+export function resolveConnection(flags: ConnectionFlags, io: { env: NodeJS.ProcessEnv }): ConnectionSettings {
   const { config } = loadViewerConfig(flags.config, io.env);
   const server = parseServerUrl(flags.server ?? io.env.IM_SERVER ?? config.server ?? DEFAULT_SERVER);
   const source = flags.source ?? io.env.IM_SOURCE ?? config.source ?? DEFAULT_SOURCE;

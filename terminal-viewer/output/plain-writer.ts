@@ -1,9 +1,9 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Message } from '../../packages/protocol';
-import { toViewEntry, type ViewEntry } from '../state/entry';
+import { toViewEntry, type ViewEntry } from '../format/view-entry';
 import { matches, type Filter } from '../state/filters';
 import { LEVEL_COLOR, shortSession, sessionColor } from '../format/colors';
-import { sanitizeLine } from '../format/value';
+import { sanitizeLine } from '../format/sanitize';
 
 /**
  * The output when stdout is not a terminal (or with --plain / --json): one line per entry,

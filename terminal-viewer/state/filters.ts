@@ -1,5 +1,5 @@
 import { compileTextFilter, ImError, LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../packages/protocol';
-import type { ViewEntry } from './entry';
+import type { ViewEntry } from '../format/view-entry';
 
 /**
  * What the viewer shows. The same filter serves the interactive list and the piped output.

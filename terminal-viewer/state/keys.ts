@@ -32,6 +32,25 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['q / Ctrl-C', 'quit'],
 ];
 
+/** Keys that always do the same (outside the filter prompt); 1-5 toggle the levels. */
+const PLAIN_KEYS: ReadonlyMap<string, KeyResult> = new Map<string, KeyResult>([
+  ['q', 'quit'],
+  ['/', { type: 'openFilter' }],
+  [' ', { type: 'togglePause' }],
+  ['g', { type: 'top' }],
+  ['G', { type: 'follow' }],
+  ['c', { type: 'clear' }],
+  ['j', { type: 'toggleJson' }],
+  ['p', { type: 'toggleExpanded' }],
+  ['s', { type: 'cycleSession', direction: 1 }],
+  ['S', { type: 'cycleSession', direction: -1 }],
+  ['n', { type: 'cycleNetwork' }],
+  ['x', { type: 'resetFilters' }],
+  ['?', { type: 'toggleHelp' }],
+  ['h', { type: 'toggleHelp' }],
+  ['0', { type: 'allLevels' }],
+]);
+
 /** Maps a key press to what it does. While the filter prompt is open, typing edits it. */
 export function keyToAction(state: ViewerState, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
@@ -55,40 +74,9 @@ export function keyToAction(state: ViewerState, input: string, key: KeyInfo): Ke
   if (key.return) return { type: 'toggleExpanded' };
   if (key.escape) return isFiltering(state.filter) ? { type: 'resetFilters' } : null;
   if (key.ctrl || key.meta) return null;
-  switch (input) {
-    case 'q':
-      return 'quit';
-    case '/':
-      return { type: 'openFilter' };
-    case ' ':
-      return { type: 'togglePause' };
-    case 'g':
-      return { type: 'top' };
-    case 'G':
-      return { type: 'follow' };
-    case 'c':
-      return { type: 'clear' };
-    case 'j':
-      return { type: 'toggleJson' };
-    case 'p':
-      return { type: 'toggleExpanded' };
-    case 's':
-      return { type: 'cycleSession', direction: 1 };
-    case 'S':
-      return { type: 'cycleSession', direction: -1 };
-    case 'n':
-      return { type: 'cycleNetwork' };
-    case 'x':
-      return { type: 'resetFilters' };
-    case '?':
-    case 'h':
-      return { type: 'toggleHelp' };
-    case '0':
-      return { type: 'allLevels' };
-    default: {
-      const n = Number(input);
-      if (input.length === 1 && n >= 1 && n <= LOG_LEVELS.length) return { type: 'toggleLevel', level: LOG_LEVELS[n - 1]! };
-      return null;
-    }
-  }
+  const fixed = PLAIN_KEYS.get(input);
+  if (fixed !== undefined) return fixed;
+  const n = Number(input);
+  if (input.length === 1 && n >= 1 && n <= LOG_LEVELS.length) return { type: 'toggleLevel', level: LOG_LEVELS[n - 1]! };
+  return null;
 }

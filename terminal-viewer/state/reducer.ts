@@ -1,5 +1,5 @@
 import type { Message } from '../../packages/protocol';
-import { noticeEntry, toViewEntry, type ViewEntry } from './entry';
+import { noticeEntry, toViewEntry, type ViewEntry } from '../format/view-entry';
 import { ALL_LEVELS, compileText, createFilter, matches, type Filter } from './filters';
 import { isSpecialKey, keyToAction } from './keys';
 import { DEFAULT_BUFFER_SIZE, MAX_SESSIONS, type Action, type SessionInfo, type ViewerInit, type ViewerState } from './viewer-state';

@@ -1,6 +1,6 @@
 import type { LogLevel, Message } from '../../packages/protocol';
 import type { ConnectionStatus, NoticeLevel } from '../stream/types';
-import type { ViewEntry } from './entry';
+import type { ViewEntry } from '../format/view-entry';
 import type { Filter, FilterInit } from './filters';
 
 // The viewer's state and actions as types, apart from the reducer, so the key map (which the

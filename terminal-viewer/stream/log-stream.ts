@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { z } from 'zod';
 import { createCatchUp, gapText } from '../../packages/client';
-import { ackResultSchema, historyResultSchema, messageSchema, type ClientToServerEvents, type HistoryRequest, type HistoryResult, type Message, type ServerToClientEvents } from '../../packages/protocol';
+import { asMessage, noticePayloadSchema, readHistoryAck, type ClientToServerEvents, type HistoryRequest, type HistoryResult, type Message, type ServerToClientEvents } from '../../packages/protocol';
 import type { ConnectionStatus, LogStreamSource, NoticeLevel, StreamListener } from './types';
 
 /**
@@ -45,18 +44,6 @@ export interface SocketLogStream extends LogStreamSource {
 
 type ViewerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-// The protocol's history answer, with messages checked one by one (toMessage keeps the odd one as a plain message).
-const historyAckSchema = ackResultSchema(historyResultSchema.extend({ messages: z.array(z.unknown()) }));
-
-/**
- * The message as received when it has the shape of one (kept as is, so `--json` is lossless);
- * anything else becomes a plain message carrying it, so nothing is dropped.
- */
-export function toMessage(raw: unknown): Message {
-  if (messageSchema.safeParse(raw).success) return raw as Message;
-  return { source: '', room_id: '', data: raw };
-}
-
 /** Handshake refusals worth retrying: the server is busy or shutting down, not refusing us. */
 const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'TOO_MANY_CONNECTIONS', 'INTERNAL']);
 
@@ -96,10 +83,10 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
 
   const read = async (s: ViewerSocket, request: HistoryRequest): Promise<HistoryResult> => {
     const raw: unknown = await s.timeout(opts.ackTimeoutMs ?? 10_000).emitWithAck('history', request);
-    const parsed = historyAckSchema.safeParse(raw);
-    if (!parsed.success) throw new HistoryError('the server answered the history request with something unexpected');
-    if (!parsed.data.ok) throw new HistoryError(`${parsed.data.error.message} (${parsed.data.error.code})`);
-    return { ...parsed.data.result, messages: parsed.data.result.messages.map(toMessage) };
+    const ack = readHistoryAck(raw);
+    if (!ack) throw new HistoryError('the server answered the history request with something unexpected');
+    if (!ack.ok) throw new HistoryError(`${ack.error.message} (${ack.error.code})`);
+    return ack.result;
   };
 
   // The SDK's room cursor (packages/client catch-up): positions, held live messages, gaps.
@@ -194,14 +181,18 @@ export function createSocketLogStream(opts: SocketStreamOptions): SocketLogStrea
     });
 
     // Messages of rooms we did not ask for (or without a position) pass straight through.
-    s.on('newMsg', (raw: unknown) => emit(catchUp.receive(toMessage(raw)), 'live'));
+    s.on('newMsg', (raw: unknown) => emit(catchUp.receive(asMessage(raw)), 'live'));
 
     s.on('sys_error', (text: unknown) => notice(`server: ${String(text)}`, 'error'));
     s.on('sys_notice', (n: unknown) => {
-      const { code, message } = (n && typeof n === 'object' ? n : {}) as { code?: unknown; message?: unknown };
-      if (code === 'SLOW_CONSUMER') {
+      const known = noticePayloadSchema.safeParse(n);
+      if (known.success && known.data.code === 'SLOW_CONSUMER') {
         notice('SLOW_CONSUMER: the server closed the last connection because this viewer did not read fast enough; missed messages are read from history', 'warn');
-      } else if (typeof code === 'string') notice(`server: ${code}: ${String(message ?? '')}`, 'warn');
+        return;
+      }
+      // A notice this viewer does not know (a newer server's): shown as it came.
+      const { code, message } = (n && typeof n === 'object' ? n : {}) as { code?: unknown; message?: unknown };
+      if (typeof code === 'string') notice(`server: ${code}: ${String(message ?? '')}`, 'warn');
     });
 
     s.on('disconnect', (reason) => {

@@ -14,7 +14,7 @@ import { runImDebug } from '../helpers/run-im-debug';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';
 import { entryLines } from '../../terminal-viewer/format/entry-lines';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { toViewEntry } from '../../terminal-viewer/format/view-entry';
 import { createSourceMapper, withSourceMaps } from '../../terminal-viewer/stream/source-maps';
 import type { StreamListener } from '../../terminal-viewer/stream/types';
 import { HOOK_BUNDLE, SEED_SIGN, VIEWER_BUNDLE, freePort, openDebugPage, requireBundles } from './remote-debug-fixtures';

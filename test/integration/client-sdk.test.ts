@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { Message } from '../../packages/protocol';
 import { createClient, type ClientError, type ClientOptions, type ImClient } from '../../packages/client';
 import { notify, signedConnectUrl, signedNotifyBody } from '../../packages/client/node';
-import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
+import { createMemoryHistoryStore, type HistoryStore } from '../../server/relay/history-store';
 import { createServer, type ImRelayServer } from '../../server/create-server';
 import { demoConfigInput, DEMO_SOURCES, type ServerConfigInput } from '../../server/config';
 import { roomKey } from '../../server/rooms';
@@ -185,7 +185,7 @@ describe('createClient (ESM entry) against the real server', () => {
     await until(() => b.received.length === 1);
     // What a lost broadcast leaves behind (a Redis pub/sub subscriber that reconnected, say):
     // the messages are in the room's history, and no client got them.
-    for (const n of [1, 2]) await s.cluster.historyStore.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: `lost ${n}`, ts: Date.now() });
+    for (const n of [1, 2]) await s.backends.history.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: `lost ${n}`, ts: Date.now() });
     await postForm(s.url, signedNotify('r1', 'next'));
     await until(() => b.received.length === 4, 5000, 'the lost messages and the next one');
     expect(b.received.map((m) => m.data)).toEqual(['first', 'lost 1', 'lost 2', 'next']);
@@ -195,7 +195,7 @@ describe('createClient (ESM entry) against the real server', () => {
     // With catch-up off the SDK hands over what arrives, as before.
     const plain = open(s.url, 'r1', { catchUp: false }, '3');
     await connected(plain.client);
-    await s.cluster.historyStore.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: 'lost 3', ts: Date.now() });
+    await s.backends.history.append(roomKey('demo', 'r1'), { source: 'demo', room_id: 'r1', data: 'lost 3', ts: Date.now() });
     await postForm(s.url, signedNotify('r1', 'last'));
     await until(() => plain.received.length === 1 && b.received.length === 6);
     expect(plain.received.map((m) => m.data)).toEqual(['last']);
@@ -268,7 +268,7 @@ describe('createClient (ESM entry) against the real server', () => {
     const server = createServer({
       config: { ...demoConfigInput(), demo: false, logLevel: 'silent', logDir },
       logger: pino({ level: 'silent' }),
-      historyStore,
+      backends: { history: historyStore },
     });
     const hold = holdHandshakes(server);
     hold.on = held;

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImError, type Message } from '../../packages/protocol';
-import { createMemoryHistoryStore, type HistoryStore } from '../../server/cluster/history-store';
-import { createRedisHistoryStore } from '../../server/cluster/redis-history-store';
+import { createMemoryHistoryStore, type HistoryStore } from '../../server/relay/history-store';
+import { createRedisHistoryStore } from '../../server/relay/redis-history-store';
 import { dropPrefix, uniquePrefix } from '../helpers/cluster';
 import { freePort } from '../helpers/redis-server';
 import { REDIS_URL, requireRedis } from '../helpers/requirements';

@@ -81,7 +81,7 @@ describe.skipIf(!hasBinary)('Redis goes away and comes back', () => {
       });
 
     await publishedAtLeast(50);
-    const degraded = servers.map((s) => s.cluster.health.waitFor('degraded', 10_000));
+    const degraded = servers.map((s) => s.backends.health.waitFor('degraded', 10_000));
     current = 'failing';
     // The last message accepted before the stop may still have its broadcast on the wire when
     // Redis dies (README, "When Redis goes away"): it races the outage. Its broadcast is resent
@@ -106,7 +106,7 @@ describe.skipIf(!hasBinary)('Redis goes away and comes back', () => {
     expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
 
     await publishedAtLeast(inOutage + 30);
-    const healed = servers.map((s) => s.cluster.health.waitFor('ok', 15_000));
+    const healed = servers.map((s) => s.backends.health.waitFor('ok', 15_000));
     current = 'healing';
     await redis.start();
     await Promise.all(healed);

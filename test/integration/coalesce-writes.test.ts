@@ -1,5 +1,6 @@
 import type { Socket as NetSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpOf, type Transport } from '../../server/engine';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { collectMessages } from '../helpers/wait-for';
@@ -7,7 +8,7 @@ import { collectMessages } from '../helpers/wait-for';
 /** The TCP socket under a client's websocket, on the server side. */
 function serverTcp(server: TestServer, client: TestSocket): NetSocket {
   const socket = server.io.sockets.sockets.get(client.id!);
-  const tcp = (socket?.conn as unknown as { transport: { socket?: { _socket?: NetSocket } } }).transport.socket?._socket;
+  const tcp = tcpOf((socket?.conn as unknown as { transport?: Transport } | undefined)?.transport);
   if (!tcp) throw new Error('no websocket TCP socket for the client');
   return tcp;
 }

@@ -5,7 +5,7 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifyBatch } from '../../packages/client/node';
 import { legacyNotifySign, signRequest, strongBatchSign } from '../../packages/signing';
-import { createMemoryHistoryStore } from '../../server/cluster/history-store';
+import { createMemoryHistoryStore } from '../../server/relay/history-store';
 import { DEMO_SOURCES } from '../../server/config';
 import { dropPrefix, redisAdapter, uniquePrefix } from '../helpers/cluster';
 import { connectClient } from '../helpers/connect-client';
@@ -296,7 +296,7 @@ describe.skipIf(!hasBinary)('a batch while Redis is away', () => {
 
   it('delivers locally (whenDown: local) or refuses the whole batch with 503 (whenDown: reject)', async () => {
     const sub = await connectClient(local.url, { roomIds: 'down' });
-    const degraded = [local, strict].map((s) => s.cluster.health.waitFor('degraded', 10_000));
+    const degraded = [local, strict].map((s) => s.backends.health.waitFor('degraded', 10_000));
     await redis.stop();
     await Promise.all(degraded);
     const got = collectMessages(sub, 2);
@@ -319,7 +319,7 @@ describe('one history round trip per publish', () => {
       read: inner.read,
       close: inner.close,
     };
-    const s = await startServer({}, { historyStore });
+    const s = await startServer({}, { backends: { history: historyStore } });
     try {
       expect((await postForm(s.url, signedNotify('x1,x2,x3', 'three rooms'))).body.code).toBe(1);
       expect((await postBatch(s.url, { messages: [signedNotify('x1', 'a'), signedNotify('x1,x2', 'b')] })).body.accepted).toBe(2);

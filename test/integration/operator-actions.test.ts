@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_ACTIONS, OPERATOR_ACTION_NAMES, type OperatorRoute } from '../../packages/protocol';
-import type { SignReport } from '../../terminal-viewer/commands/sign';
+import type { OperatorSignReport } from '../../terminal-viewer/commands/sign';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
 import { runImDebug } from '../helpers/run-im-debug';
@@ -37,14 +37,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** What `im-debug sign --action … --json` prints under `operator`. */
-type CliOperator = NonNullable<SignReport['operator']>;
-
-async function signWithCli(action: string, subject: string): Promise<CliOperator> {
+async function signWithCli(action: string, subject: string): Promise<OperatorSignReport> {
   const p = runImDebug(['sign', '--source', 'demo', '--action', action, '--subject', subject, '--json']);
   const { code } = await p.exited;
   expect(code, p.stderr.join('\n')).toBe(0);
-  return (JSON.parse(p.stdout.join('\n')) as { operator: CliOperator }).operator;
+  return (JSON.parse(p.stdout.join('\n')) as { operator: OperatorSignReport }).operator;
 }
 
 /** Calls a route; for a stream, only its opening (status and content type), then hangs up. */
@@ -126,7 +123,7 @@ describe('every operator action of the shared list', { timeout: 60_000 }, () => 
     const old = String(Number(op.ts) - 3600);
     const p = runImDebug(['sign', '--source', 'demo', '--action', 'online', '--subject', '', '--ts', old, '--json']);
     await p.exited;
-    const stale = (JSON.parse(p.stdout.join('\n')) as { operator: CliOperator }).operator;
+    const stale = (JSON.parse(p.stdout.join('\n')) as { operator: OperatorSignReport }).operator;
     const r = await call(OPERATOR_ACTIONS.online.routes[0]!, 'source=demo&room_id=', { 'X-Im-Sign': stale.sign, 'X-Im-Ts': stale.ts });
     expect(r.status).toBe(401);
     expect(JSON.parse(r.body)).toMatchObject({ error: 'STALE_TIMESTAMP' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Health, type HealthStatus } from '../../server/cluster/health';
+import { Health, type HealthStatus } from '../../server/adapters/health';
 
 describe('instance health', () => {
   it('is ok with no dependencies, starting until each tracked one is up, degraded when one goes down after', () => {

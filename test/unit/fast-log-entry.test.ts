@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { debugEntrySchema } from '../../packages/protocol';
+import { postLogsEntriesSchema as batchSchema } from '../../packages/protocol';
 import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
 
-// The server's postLogs schema (server/socket/handlers.ts).
-const batchSchema = z.array(debugEntrySchema).min(1).max(100);
+// The postLogs schema (packages/protocol), which the server applies when the fast path says no.
 
 const base = {
   kind: 'log',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryHistoryStore, messageBytes } from '../../server/cluster/history-store';
+import { createMemoryHistoryStore, messageBytes } from '../../server/relay/history-store';
 
 const big = (room: string, n: number) => ({ source: 's', room_id: room, data: `${String(n).padStart(3, '0')}:${'x'.repeat(1000)}`, ts: 1000 });
 const unit = messageBytes(big('r0', 0));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryHistoryStore } from '../../server/cluster/history-store';
+import { createMemoryHistoryStore } from '../../server/relay/history-store';
 
 const msg = (n: number, ts: number) => ({ source: 's', data: n, room_id: 'r', ts });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { legacyNotifySign } from '../../packages/signing';
 import { parseConfig } from '../../server/config';
 import type { ServerContext } from '../../server/context';
-import { checkLegacyMessage } from '../../server/legacy/legacy-channel';
+import { checkLegacyMessage } from '../../server/legacy/legacy-message';
 import { mapLegacyConfig, pickLegacyEnvFile } from '../../server/legacy/legacy-config';
 
 const KEY = 'unit-test-key-0123456789';

@@ -3,7 +3,7 @@ import type { LogEntry, Message } from '../../packages/protocol';
 import { createLogBuffer } from '../../terminal-viewer/mcp/buffer';
 import { MAX_RESULT_BYTES, cleanJson, cleanText, cut, entryDetail, entryFields, entryLine } from '../../terminal-viewer/mcp/format';
 import { compileQuery } from '../../terminal-viewer/mcp/query';
-import { fitNewest } from '../../terminal-viewer/mcp/tools';
+import { fitNewest } from '../../terminal-viewer/mcp/tool-results';
 import { createRelayFeed, MAX_NOTICES } from '../../terminal-viewer/mcp/feed';
 import { createManualStream } from '../../terminal-viewer/stream/manual-stream';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRowStore, rowText, toNdjson } from '../../debug-viewer/state';
 import { isOriginalHookArguments, originalHookArgs, type Message } from '../../packages/protocol';
 import { jsonLine, plainLine } from '../../terminal-viewer/output/plain-writer';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { toViewEntry } from '../../terminal-viewer/format/view-entry';
 import { entryLines } from '../../terminal-viewer/format/entry-lines';
 import { matches, createFilter } from '../../terminal-viewer/state/filters';
 

@@ -33,7 +33,7 @@ describe('memory nonce store', () => {
 describe('rate limits', () => {
   it('allows rate × window per aligned window of the injected clock', async () => {
     const c = clock(10_000);
-    const rates = createRateLimits({ now: c.now, windowSeconds: 2, redis: () => undefined, prefix: 't' });
+    const rates = createRateLimits({ now: c.now, windowSeconds: 2, prefix: 't' });
     for (let i = 0; i < 6; i++) await rates.consume('ip', '1.2.3.4', 3);
     const err = await rates.consume('ip', '1.2.3.4', 3).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
@@ -46,7 +46,7 @@ describe('rate limits', () => {
   });
 
   it('0 means no limit', async () => {
-    const rates = createRateLimits({ now: () => 0, windowSeconds: 1, redis: () => undefined, prefix: 't' });
+    const rates = createRateLimits({ now: () => 0, windowSeconds: 1, prefix: 't' });
     for (let i = 0; i < 1000; i++) await rates.consume('source', 's', 0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newClientId, withClientId } from '../../packages/client/client';
-import { fitHistory } from '../../server/cluster/relay';
+import { newClientId, withClientId } from '../../packages/client';
+import { fitHistory } from '../../server/relay/relay';
 import type { Message } from '../../packages/protocol';
 
 describe('the SDK client id (im_client)', () => {

@@ -3,7 +3,7 @@ import type { Message, NetworkEntry, PerformanceEntryData } from '../../packages
 import { entryLines } from '../../terminal-viewer/format/entry-lines';
 import { networkSummary, performanceSummary, shortUrl } from '../../terminal-viewer/format/network';
 import { plainLine } from '../../terminal-viewer/output/plain-writer';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { toViewEntry } from '../../terminal-viewer/format/view-entry';
 import { createFilter, matches, parseNetworkMode } from '../../terminal-viewer/state/filters';
 import { createViewerState, reducer } from '../../terminal-viewer/state/reducer';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileTextFilter, ImError, LOG_LEVELS, type Message } from '../../packages/protocol';
 import { compileFilter, createRowStore } from '../../debug-viewer/state';
 import { createFilter, matches } from '../../terminal-viewer/state/filters';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { toViewEntry } from '../../terminal-viewer/format/view-entry';
 
 // One rule for every viewer: the same text means the same thing in /debug, tail and the MCP server.
 describe('filter text', () => {

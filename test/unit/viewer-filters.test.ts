@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImError, type LogEntry, type Message } from '../../packages/protocol';
-import { noticeEntry, toViewEntry } from '../../terminal-viewer/state/entry';
+import { noticeEntry, toViewEntry } from '../../terminal-viewer/format/view-entry';
 import { compileText, createFilter, describeFilter, isFiltering, levelsFrom, matches, parseLevel } from '../../terminal-viewer/state/filters';
 
 function logMsg(over: Partial<LogEntry> = {}): Message {

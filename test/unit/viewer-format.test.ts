@@ -3,9 +3,10 @@ import type { LogEntry, Message } from '../../packages/protocol';
 import { entryLines, type Line } from '../../terminal-viewer/format/entry-lines';
 import { sessionColor } from '../../terminal-viewer/format/colors';
 import { clipLine } from '../../terminal-viewer/components/LogList';
-import { formatArgs, formatInline, formatPretty, sanitize } from '../../terminal-viewer/format/value';
+import { sanitize } from '../../terminal-viewer/format/sanitize';
+import { formatArgs, formatInline, formatPretty } from '../../terminal-viewer/format/value';
 import { createPlainWriter, jsonLine, plainLine } from '../../terminal-viewer/output/plain-writer';
-import { toViewEntry } from '../../terminal-viewer/state/entry';
+import { toViewEntry } from '../../terminal-viewer/format/view-entry';
 import { createFilter } from '../../terminal-viewer/state/filters';
 
 const ESC = '\u001b';

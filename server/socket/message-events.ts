@@ -1,62 +1,22 @@
-import { z } from 'zod';
 import {
   ImError,
   LEGACY_MESSAGES,
-  debugEntrySchema,
+  postLogsEntriesSchema,
   historyRequestSchema,
   zodMessage,
   type DebugEntry,
   singleField,
-  type Ack,
-  type AckResult,
-  type ClientToServerEvents,
   type HistoryResult,
-  type ServerToClientEvents,
-  type InterServerEvents,
-  type SocketData,
-  toImError,
 } from '../../packages/protocol';
-import type { Socket } from 'socket.io';
 import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
-import type { PublishItem } from '../cluster/relay';
+import type { PublishItem } from '../relay/relay';
 import { roomList, type ServerContext } from '../context';
+import type { ImSocket } from '../im-server';
 import { roomKey } from '../rooms';
-import { TokenBucket } from './rate-limit';
-import { defineSocketEvent } from './socket-events';
 import { checkRooms } from '../security/rights';
-
-export type ImSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-
-// Every entry kind (log, network, performance): a hook sends them all through postLogs.
-const logEntriesSchema = z.array(debugEntrySchema).min(1).max(100);
-
-function errorResult(err: unknown): { ok: false; error: { code: ImError['code']; message: string } } {
-  const im = toImError(err);
-  return { ok: false, error: im.toJSON() };
-}
-
-
-/**
- * Runs a handler and answers its ack (when the client asked for one); without an ack, errors
- * reach the client as the contract's `sys_error` string. A handler never throws into Socket.IO.
- */
-export function guarded<T>(
-  ctx: ServerContext,
-  socket: ImSocket,
-  ack: unknown,
-  run: () => Promise<T>,
-): void {
-  const reply = typeof ack === 'function' ? (ack as (r: AckResult<T>) => void) : undefined;
-  run().then(
-    (result) => reply?.((result === undefined ? { ok: true } : { ok: true, result }) as AckResult<T>),
-    (err: unknown) => {
-      if (!(err instanceof ImError)) ctx.logger.error({ err, socket: socket.id }, 'socket handler failed');
-      const res = errorResult(err);
-      if (reply) reply(res);
-      else socket.emit('sys_error', res.error.message);
-    },
-  );
-}
+import { guarded, splitAck } from './ack';
+import type { SocketLayer } from './layer';
+import { TokenBucket } from './rate-limit';
 
 function targetRooms(ctx: ServerContext, raw: unknown): string[] {
   return roomList(ctx, singleField(raw, 'room_ids'), 'message', LEGACY_MESSAGES.roomIdsRequired);
@@ -78,33 +38,12 @@ function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.c
 }
 
 /**
- * Socket.IO hands the ack over as the last argument, wherever that falls: a client that sends
- * too few (or too many) values still gets its answer instead of waiting forever.
+ * The message events (postMsg, postLogs, history) and what a connection does on joining and
+ * leaving (its rooms; the `user_quit` message of a `watch_quit` client). Handlers are one set
+ * per server, reading the socket from `this`; the token bucket of a publish-only hook is made on
+ * its first postLogs.
  */
-export function splitAck(args: unknown[]): { ack: Ack<any> | undefined; values: unknown[] } {
-  const last = args[args.length - 1];
-  return typeof last === 'function' ? { ack: last as Ack<any>, values: args.slice(0, -1) } : { ack: undefined, values: args };
-}
-
-/** The event handlers of one server: shared by all its sockets, which they read from `this`. */
-interface SocketHandlers {
-  postMsg(this: ImSocket, ...args: unknown[]): void;
-  postLogs(this: ImSocket, ...args: unknown[]): void;
-  history(this: ImSocket, ...args: unknown[]): void;
-  quit(this: ImSocket): void;
-}
-
-const handlersByServer = new WeakMap<ServerContext, SocketHandlers>();
-
-/**
- * Idle connections are most of what a relay holds, so nothing here is per connection: one set
- * of handlers per server (Socket.IO calls a listener with `this` = the socket), and the token
- * bucket of a publish-only hook is made on its first postLogs.
- */
-function handlersFor(ctx: ServerContext): SocketHandlers {
-  let handlers = handlersByServer.get(ctx);
-  if (handlers) return handlers;
-
+export function defineMessageEvents(ctx: ServerContext, layer: SocketLayer): void {
   // Publish-only hooks are unsigned: their rate is limited per connection.
   const hookBuckets = new WeakMap<ImSocket, TokenBucket>();
   const hookBucket = (socket: ImSocket): TokenBucket => {
@@ -129,8 +68,8 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
     );
   };
 
-  handlers = {
-    postMsg(...args) {
+  const handlers = {
+    postMsg(this: ImSocket, ...args: unknown[]) {
       const socket = this;
       const { source, publishRooms } = socket.data;
       // Old clients call postMsg(data, room_ids) with no ack; new ones may pass fewer arguments.
@@ -146,7 +85,7 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
       });
     },
 
-    postLogs(...args) {
+    postLogs(this: ImSocket, ...args: unknown[]) {
       const socket = this;
       const { source, publishRooms } = socket.data;
       const { ack, values: [entries, roomIds] } = splitAck(args);
@@ -156,7 +95,7 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
         let list: DebugEntry[];
         if (isPlainLogBatch(entries)) list = entries;
         else {
-          const parsed = logEntriesSchema.safeParse(entries);
+          const parsed = postLogsEntriesSchema.safeParse(entries);
           if (!parsed.success) throw new ImError('INVALID_PARAMETER', `log entries: ${zodMessage(parsed.error)}`);
           list = parsed.data;
         }
@@ -181,7 +120,7 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
       });
     },
 
-    history(...args) {
+    history(this: ImSocket, ...args: unknown[]) {
       const socket = this;
       const { ack, values: [request] } = splitAck(args);
       guarded<HistoryResult>(ctx, socket, ack, async () => {
@@ -194,7 +133,7 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
       });
     },
 
-    quit() {
+    quit(this: ImSocket) {
       const { source, username, rooms, watchQuit } = this.data;
       if (!watchQuit) return;
       ctx.relay
@@ -202,18 +141,13 @@ function handlersFor(ctx: ServerContext): SocketHandlers {
         .catch((err: unknown) => ctx.logger.error({ err }, 'quit message failed'));
     },
   };
-  const { postMsg, postLogs, history } = handlers;
-  // Added to a socket on its first event of each kind (socket-events.ts): idle sockets hold none.
-  defineSocketEvent(ctx, 'postMsg', () => postMsg);
-  defineSocketEvent(ctx, 'postLogs', () => postLogs);
-  defineSocketEvent(ctx, 'history', () => history);
-  handlersByServer.set(ctx, handlers);
-  return handlers;
-}
-
-export function registerHandlers(ctx: ServerContext, socket: ImSocket): void {
-  const handlers = handlersFor(ctx);
-  socket.join(socket.data.rooms.map((r) => roomKey(socket.data.source, r)));
-  // Nothing else turns watchQuit on later (socket-guard.ts may turn it off before this runs).
-  if (socket.data.watchQuit) socket.on('disconnect', handlers.quit);
+  const { postMsg, postLogs, history, quit } = handlers;
+  layer.define('postMsg', () => postMsg);
+  layer.define('postLogs', () => postLogs);
+  layer.define('history', () => history);
+  layer.onConnection((socket) => {
+    socket.join(socket.data.rooms.map((r) => roomKey(socket.data.source, r)));
+    // Nothing else turns watchQuit on later (connection-caps.ts may turn it off before this runs).
+    if (socket.data.watchQuit) socket.on('disconnect', quit);
+  });
 }

@@ -7,7 +7,7 @@ declare const __IM_PACKAGE_VERSION__: string | undefined;
 export function cliVersion(): string {
   if (typeof __IM_PACKAGE_VERSION__ === 'string') return __IM_PACKAGE_VERSION__;
   try {
-    return (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
   }

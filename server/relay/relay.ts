@@ -5,7 +5,6 @@ import type { ServerMetrics } from '../metrics';
 import { roomKey } from '../rooms';
 import type { HistoryStore } from './history-store';
 
-
 /**
  * The one way a message enters the service, whether from /api/notify, postMsg or a debug hook:
  * each room gets its own `newMsg` whose `room_id` names that room, after the message is in the
@@ -28,12 +27,12 @@ export interface PublishItem {
   dataLength?: number;
 }
 
-/** What the relay needs to know about the cluster (see setup-cluster.ts). */
+/** What the relay needs to know about the other instances (server/backends.ts). */
 export interface RelayCluster {
   /** False while Redis is unreachable: messages then stay on this instance (or are refused). */
   canPublish(): boolean;
   whenDown: 'local' | 'reject';
-  /** `memory`: one instance, no other process can hear a broadcast (setup-cluster.ts ClusterKind). */
+  /** `memory`: one instance, no other process can hear a broadcast (AdapterKind, adapters/socket-adapter.ts). */
   kind?: string;
 }
 

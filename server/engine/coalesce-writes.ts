@@ -1,5 +1,6 @@
 import type { Socket as NetSocket } from 'node:net';
 import type { Server } from 'socket.io';
+import { tcpOf, type EngineClient, type Transport } from './connections';
 
 /**
  * Sends the frames that one turn of the event loop writes to a connection in one system call.
@@ -16,8 +17,9 @@ import type { Server } from 'socket.io';
  *    unwritable until the first write completes) and hands them over as one batch; the batch is
  *    written under a cork too, so it also leaves in one system call.
  *
- * Only websocket connections are touched (long-polling already batches per response). If a
- * future engine.io or ws changes the internals used here, this silently does nothing.
+ * Only websocket connections are touched (long-polling already batches per response). The
+ * private members used (Client#writeToEngine, the WebSocket transport's send, ws's `_socket`)
+ * are checked at start-up by check.ts.
  */
 export interface CoalesceOptions {
   /**
@@ -25,13 +27,18 @@ export interface CoalesceOptions {
    * (output-budget.ts measures what is queued to them there: no cost per packet).
    */
   afterFlush?(clients: ReadonlySet<EngineClient>): void;
+  /**
+   * False: no corking, only the once-per-turn `afterFlush` (benchmarks measure what coalescing
+   * buys with it). Default true.
+   */
+  cork?: boolean;
 }
 
 export function coalesceWrites(io: Server, options: CoalesceOptions = {}): () => void {
   const corked = new Set<NetSocket>();
   /** Connections written to in this turn. */
   const touched = new Set<EngineClient>();
-  const { afterFlush } = options;
+  const { afterFlush, cork = true } = options;
   let scheduled: NodeJS.Immediate | undefined;
   const release = () => {
     scheduled = undefined;
@@ -44,7 +51,7 @@ export function coalesceWrites(io: Server, options: CoalesceOptions = {}): () =>
     }
   };
   const corkThisTurn = (tcp: NetSocket | undefined) => {
-    if (!tcp || corked.has(tcp) || tcp.destroyed) return;
+    if (!cork || !tcp || corked.has(tcp) || tcp.destroyed) return;
     tcp.cork();
     corked.add(tcp);
   };
@@ -65,6 +72,7 @@ export function coalesceWrites(io: Server, options: CoalesceOptions = {}): () =>
     // One client carries every namespace of a connection: wrap it once.
     if (client.writeToEngine === writeToEngine) return;
     client.writeToEngine = writeToEngine;
+    if (!cork) return;
     if (client.conn.transport.name === 'websocket') batchTransport(client.conn.transport);
     else client.conn.on('upgrade', batchTransport);
   };
@@ -75,35 +83,6 @@ export function coalesceWrites(io: Server, options: CoalesceOptions = {}): () =>
     if (scheduled) clearImmediate(scheduled);
     release();
   };
-}
-
-export interface Transport {
-  name?: string;
-  /** For a WebSocket: the ws WebSocket (its TCP connection as `_socket`). */
-  socket?: { _socket?: NetSocket; bufferedAmount?: number };
-  send(packets: unknown[]): void;
-}
-/** The parts of an Engine.IO socket used here and in output-budget.ts (engine.io 6). */
-export interface EngineConn {
-  transport: Transport;
-  readyState: string;
-  /** Packets waiting for the transport to become writable. */
-  writeBuffer: unknown[];
-  close(discard?: boolean): void;
-  on(event: 'upgrade', fn: (transport: Transport) => void): void;
-}
-/** A Socket.IO Client: one per Engine.IO connection, shared by its namespaces. */
-export interface EngineClient {
-  conn: EngineConn;
-  writeToEngine(packets: unknown, opts: unknown): void;
-  /** Its Socket.IO sockets (one per namespace joined). */
-  sockets?: Map<string, { data?: unknown; handshake?: { query?: unknown; auth?: unknown } }>;
-}
-
-/** The TCP connection under an Engine.IO transport, when it is a WebSocket (ws keeps it as `_socket`). */
-export function tcpOf(transport: Transport | undefined): NetSocket | undefined {
-  if (transport?.name !== 'websocket') return undefined;
-  return transport.socket?._socket;
 }
 
 /** Writes a batch of packets under one cork: one system call instead of one per packet. */

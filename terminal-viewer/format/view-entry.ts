@@ -9,9 +9,10 @@ import {
   type NetworkEntry,
   type PerformanceEntryData,
 } from '../../packages/protocol';
-import { networkSummary, performanceSummary } from '../format/network';
+import { networkSummary, performanceSummary } from './network';
 import { mappedCallSite } from '../stream/mapped-site';
-import { formatArgs, formatInline, sanitizeLine } from '../format/value';
+import { sanitizeLine } from './sanitize';
+import { formatArgs, formatInline } from './value';
 
 /**
  * One row of the viewer: a remote-debug log entry, any other message (a notify string, a chat

@@ -8,10 +8,10 @@ import { AggregatorRegistry, collectDefaultMetrics } from 'prom-client';
 import { parseConfig, type ServerConfig } from '../config';
 import { createServer, type ImRelayServer } from '../create-server';
 import { COMPILED } from '../assets';
-import { createMemoryHistoryStore } from './history-store';
-import { createIpcClient, serveIpc } from './ipc';
+import { createIpcClient, serveIpc } from '../adapters/ipc';
+import { createMemoryHistoryStore } from '../relay/history-store';
+import { serveHistoryToWorkers } from '../relay/ipc-history-store';
 import { serveSecurityToWorkers } from '../security/ipc-security';
-import { serveHistoryToWorkers } from './ipc-history-store';
 import { servePresenceToWorkers } from '../presence/ipc-presence-store';
 
 /** Messages between the primary and its workers about their life cycle. */
@@ -194,13 +194,13 @@ export async function runWorker(makeLogger: (config: ServerConfig) => Logger): P
   const metricsIpc = createIpcClient('im:metrics', 6000);
   let server: ImRelayServer;
   try {
-    server = createServer({ config, logger, worker: { metricsText: () => metricsIpc.request<string>('metrics', null) } });
+    server = createServer({ config, logger, workerOf: { metricsText: () => metricsIpc.request<string>('metrics', null) } });
     // The primary's AggregatorRegistry asks each worker for this server's registry.
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([server.metrics.registry]);
     collectDefaultMetrics({ register: server.metrics.registry });
     setupStickyWorker(server.io);
-    await server.cluster.ready();
+    await server.backends.ready();
   } catch (err) {
     process.send?.({ im: 'im:worker', op: 'failed', message: (err as Error).message } satisfies LifeMessage);
     throw err;

@@ -1,6 +1,6 @@
 import type { HistoryRequest, Message } from '../../packages/protocol';
 import type { HistoryStore } from './history-store';
-import { createIpcClient, serveIpc } from './ipc';
+import { createIpcClient, serveIpc } from '../adapters/ipc';
 
 const CHANNEL = 'im:history';
 

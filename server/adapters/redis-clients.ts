@@ -15,7 +15,7 @@ export class StartupError extends Error {
 /**
  * The Redis connections of one instance.
  *
- * - `command` (exposed as `ctx.redis`): history, message logs, nonces, rate limits, presence.
+ * - `command` (Backends.redis): history, message logs, nonces, rate limits, presence.
  *   It FAILS FAST while Redis is away (no offline queue, no resend of unanswered commands,
  *   a command timeout), so a request never hangs and a write is never replayed twice.
  * - `adapter`: the Socket.IO adapter publishes with it (XADD or PUBLISH). It fails fast too:
@@ -29,11 +29,14 @@ export class StartupError extends Error {
  * Every connection has an `error` listener (an EventEmitter error without one would crash the
  * process), reports up/down to Health and counts errors in im_adapter_errors_total.
  */
-export interface RedisClients {
+export interface RedisClients extends Lifecycle {
   command: Redis;
   adapter: Redis;
   subscriber?: Redis;
-  /** Resolves when every connection is ready, following adapter.onStartup (fail or wait). */
+}
+
+/** Something with connections: `ready` resolves when they answer (following adapter.onStartup), `close` releases them. */
+export interface Lifecycle {
   ready(): Promise<void>;
   close(): Promise<void>;
 }

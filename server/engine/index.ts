@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { Server, Socket } from 'socket.io';
+import { checkEngineInternals, type EngineVersions } from './check';
+import { coalesceWrites } from './coalesce-writes';
+import { webSocketConnections, type EngineClient } from './connections';
+import { outgoingTap, packetGuard, type PacketGuard } from './packets';
+
+/**
+ * server/engine/ is the one place that touches private members of Socket.IO, Engine.IO and ws;
+ * nothing else in the server does. What each one buys is measured in bench/ (BENCHMARKS.md,
+ * "What the engine internals buy"):
+ *
+ * | part                  | private member                         | buys                                   |
+ * |-----------------------|----------------------------------------|----------------------------------------|
+ * | write coalescing      | Client#writeToEngine, WebSocket#send, ws `_socket` | fan-out: one system call per subscriber per turn |
+ * | packet guard          | Socket#dispatch                        | memory: no middleware closure per socket |
+ * | delivery counting     | Socket#notifyOutgoingListeners         | memory: no onAnyOutgoing listener per socket |
+ * | output budgets, shutdown | Engine.IO writeBuffer, transport.socket, server.clients | reads only: bytes queued, TCP sockets to cut |
+ */
+export interface EngineOptions {
+  /** Cork each WebSocket for the rest of the turn (default true; false for benchmarks). */
+  coalesceWrites?: boolean;
+  /** The packet guard as each socket's own `dispatch` (default true) instead of a `socket.use` middleware. */
+  replaceDispatch?: boolean;
+  /** Outgoing packets seen through `notifyOutgoingListeners` (default true) instead of an `onAnyOutgoing` listener. */
+  replaceNotify?: boolean;
+}
+
+export interface EngineHooks {
+  versions: EngineVersions;
+  /** Returns what installs `guard` on one socket (see packets.ts). */
+  packetGuard(guard: PacketGuard): (socket: Socket) => void;
+  /** Returns what makes one socket report the event name of each packet sent to it. */
+  outgoingTap(onEvent: (event: unknown) => void): (socket: Socket) => void;
+  /** The TCP connections under the open WebSockets (shutdown cuts those that never answer their close frame). */
+  webSocketConnections(): ReturnType<typeof webSocketConnections>;
+}
+
+/**
+ * Checks the engine's private members (throws EngineInternalsError, naming the part and the
+ * installed versions, when one is missing) and starts write coalescing on `io`; `afterFlush`
+ * runs once per turn with the connections written to in it.
+ */
+export function attachEngine(
+  io: Server,
+  opts: { logger: Logger; afterFlush(clients: ReadonlySet<EngineClient>): void; options?: EngineOptions },
+): EngineHooks {
+  const versions = checkEngineInternals((message) => opts.logger.warn(message));
+  const { coalesceWrites: cork = true, replaceDispatch = true, replaceNotify = true } = opts.options ?? {};
+  coalesceWrites(io, { afterFlush: opts.afterFlush, cork });
+  return {
+    versions,
+    packetGuard: (guard) => packetGuard(guard, replaceDispatch),
+    outgoingTap: (onEvent) => outgoingTap(onEvent, replaceNotify),
+    webSocketConnections: () => webSocketConnections(io),
+  };
+}
+
+export { EngineInternalsError, TESTED_VERSIONS, type EngineVersions } from './check';
+export { bufferedAmountOf, cutTransport, tcpOf, writeBufferOf, type EngineClient, type EngineConn, type Transport } from './connections';
+export type { PacketGuard } from './packets';
