@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../packages/protocol/events';
+import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../packages/protocol';
 import type { EntryBuffer } from '../packages/log-core';
 import type { DebugEntry as LogEntry } from './types';
 

@@ -42,12 +42,12 @@ const PACKAGES = [
   { dir: 'browser-hook', lib: { index: 'browser-hook/index.ts' }, browser: ['node_im_remote_debug.js'] },
   {
     dir: 'server',
-    app: { index: 'server/index.ts', main: 'server/main.ts', 'worker-main': 'server/workers/worker-main.ts' },
+    app: { index: 'server/index.ts', main: 'server/main.ts', 'worker-main': 'server/worker-main.ts' },
     types: { index: 'server/index.ts' },
     serverAssets: true,
   },
   // `im-debug serve` is the whole server, so the CLI carries it (and what it serves) too.
-  { dir: 'terminal-viewer', app: { cli: 'terminal-viewer/cli.ts', 'worker-main': 'server/workers/worker-main.ts' }, serverAssets: true },
+  { dir: 'terminal-viewer', app: { cli: 'terminal-viewer/cli.ts', 'worker-main': 'server/worker-main.ts' }, serverAssets: true },
 ];
 
 /** Name of the npm package a bare import specifier belongs to (`@a/b/c` → `@a/b`, `x/y` → `x`). */

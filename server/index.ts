@@ -1,7 +1,7 @@
 // The server package's entry (@node-socket-im/server): embed the relay in your own process.
 // The `node-socket-im` bin (server/main.ts) is the same server with command-line options.
 export { createServer, type CreateServerOptions, type ImRelayServer } from './create-server';
-export { runServer } from './cli';
+export { exitOnStartError, runServer } from './cli';
 export {
   ConfigError,
   DEMO_SOURCES,

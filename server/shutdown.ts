@@ -4,7 +4,7 @@ import type { Health } from './adapters/health';
 import type { ServerConfig } from './config';
 import type { EngineHooks } from './engine';
 import type { Inflight } from './http/inflight';
-import type { ImServer } from './im-server';
+import type { ImServer } from './core/im-server';
 
 export interface ShutdownParts {
   config: Pick<ServerConfig, 'shutdownTimeoutMs'>;

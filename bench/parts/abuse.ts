@@ -1,6 +1,6 @@
 import { legacyConnectSign, legacyNotifySign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
-import { CONNECTION_CAP_DEFAULTS } from '../../server/security/security-config';
+import { CONNECTION_CAP_DEFAULTS } from '../../server/config/security';
 import { connectLight, type LightClient } from '../lib/light-client';
 import { startServer, type PartContext, type PartOutput, type ServerChild } from '../lib/part';
 import type { Table, TargetCheck } from '../lib/report';

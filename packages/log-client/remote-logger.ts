@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { callerFrame, createEntryBuffer, serializeArgs, type SerializeLimits } from '../log-core';
-import type { LogEntry, LogLevel } from '../protocol/log-entry';
+import type { LogEntry, LogLevel } from '../protocol';
 import { legacyNotifySign } from '../signing/legacy';
 
 export interface RemoteLoggerOptions {

@@ -11,3 +11,4 @@ export * from './serialized-text';
 export * from './text-filter';
 export * from './acks';
 export * from './history';
+export { isPlainLogBatch } from './fast-log-entry';

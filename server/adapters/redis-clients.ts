@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ServerMetrics } from '../metrics';
-import type { RedisAdapterConfig } from './cluster-config';
+import type { ServerMetrics } from '../core/metrics';
+import type { RedisAdapterConfig } from '../config/adapter';
 import type { Health } from './health';
 
 /** Start-up could not reach a dependency; the CLI prints the message without a stack. */

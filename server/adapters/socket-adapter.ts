@@ -1,8 +1,8 @@
 import { createAdapter as createClusterAdapter } from '@socket.io/cluster-adapter';
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
-import type { ImServer } from '../im-server';
-import type { RedisAdapterConfig } from './cluster-config';
+import type { ImServer } from '../core/im-server';
+import type { RedisAdapterConfig } from '../config/adapter';
 import type { RedisClients } from './redis-clients';
 
 /** How messages reach the other instances (/readyz `adapter`). */

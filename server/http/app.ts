@@ -3,8 +3,8 @@ import path from 'node:path';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { ImError } from '../../packages/protocol';
-import { ASSETS } from '../assets';
-import type { Backends } from '../backends';
+import { ASSETS } from '../core/assets';
+import type { Health } from '../adapters/health';
 import type { ServerContext } from '../context';
 import type { Presence } from '../presence/presence';
 import { securityHeaderSet, securityHeaders } from '../security/headers';
@@ -24,7 +24,8 @@ export interface WebAppOptions {
   /** Admission and the in-flight count, shared by the push routes and the Express app. */
   inflight: Inflight;
   presence: Presence;
-  backends: Pick<Backends, 'health' | 'kind'>;
+  /** The backends' readiness and adapter kind, for /readyz (server/backends.ts). */
+  backends: { health: Health; kind: string };
   /** Metrics text for the whole machine (`--workers`: all workers, summed by the primary). */
   metricsText?: () => Promise<string>;
 }

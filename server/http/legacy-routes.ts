@@ -9,7 +9,7 @@ import {
   type PresenceEvent,
 } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import type { ServerMetrics } from '../metrics';
+import type { ServerMetrics } from '../core/metrics';
 import type { Presence } from '../presence/presence';
 import { sendOk } from './error-handler';
 import { authorizeOperator, isAdmin, params } from './operator-auth';

@@ -6,7 +6,7 @@ import type { Presence } from '../presence/presence';
 import { utcDate } from '../presence/presence-store';
 import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
-import { ASSETS } from '../assets';
+import { ASSETS } from '../core/assets';
 
 // Beside the sources, or copied into the compiled package's dist/assets (server/assets.ts).
 const MONITOR_DIR = ASSETS.monitorPage;

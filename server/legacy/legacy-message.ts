@@ -2,7 +2,7 @@ import { parseLogFilename } from '../../packages/protocol';
 import { legacyNotifySign, signsEqual } from '../../packages/signing';
 import type { ServerContext } from '../context';
 import { roomList } from '../context';
-import { signingModeFor } from '../security/security-config';
+import { signingModeFor } from '../config/security';
 
 /** Why a message from the channel was not delivered (the `outcome` label beside `delivered`, `duplicate`). */
 export type LegacyDropReason =

@@ -3,7 +3,7 @@ import type { PageViewRecord, PresenceConnection } from '../../packages/protocol
 import { createIpcClient, serveIpc } from '../adapters/ipc';
 import type { ServerConfig } from '../config';
 import { createMemoryPresenceStore } from './memory-presence-store';
-import { presenceStoreLimits } from './presence-config';
+import { presenceStoreLimits } from '../config/presence';
 import type { PresenceStore } from './presence-store';
 
 const CHANNEL = 'im:presence';

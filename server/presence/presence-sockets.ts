@@ -10,7 +10,7 @@ import {
   zodMessage,
 } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 import { guarded, splitAck } from '../socket/ack';
 import type { SocketLayer } from '../socket/layer';
 import { TokenBucket } from '../socket/rate-limit';

@@ -1,8 +1,8 @@
 import type { HistoryRequest, HistoryResult, Message } from '../../packages/protocol';
 import { ImError } from '../../packages/protocol';
-import type { ImServer } from '../im-server';
-import type { ServerMetrics } from '../metrics';
-import { roomKey } from '../rooms';
+import type { ImServer } from '../core/im-server';
+import type { ServerMetrics } from '../core/metrics';
+import { roomKey } from '../core/rooms';
 import type { HistoryStore } from './history-store';
 
 /**

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import type { SecurityHeadersConfig } from './security-config';
+import type { SecurityHeadersConfig } from '../config/security';
 
 /**
  * The CSP of the server's own pages (/debug, /monitor, …): everything from this origin,

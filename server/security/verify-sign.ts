@@ -13,8 +13,8 @@ import {
   type StrongBatchMessage,
 } from '../../packages/signing';
 import type { SourceConfig } from '../config';
-import type { ServerContext } from '../context';
-import { signingModeFor } from './security-config';
+import type { NonceStore } from './nonce-store';
+import { signingModeFor } from '../config/security';
 
 /** The sign-related fields of a request, each a single string ('' when absent). */
 export interface SignFields {
@@ -70,7 +70,14 @@ function strongSign(c: Check, ts: string, nonce: string): string {
   return strongBatchSign(c.cfg.signKey, { source, messages: s.messages, ts, nonce });
 }
 
-function verify(ctx: ServerContext, c: Check): VerifiedSign {
+/** What checking a sign reads of the server (a ServerContext has it). */
+export interface SignContext {
+  config: { signatureWindowSeconds: number };
+  now(): number;
+  security: { nonces: Pick<NonceStore, 'claim'> };
+}
+
+function verify(ctx: SignContext, c: Check): VerifiedSign {
   const mode = signingModeFor(c.cfg.signing, c.signed.kind === 'connect' ? 'connect' : 'notify');
   const type = c.fields.signType.toLowerCase();
   if (type === '' || type === LEGACY_SIGN_TYPE) {
@@ -112,7 +119,7 @@ function verify(ctx: ServerContext, c: Check): VerifiedSign {
 
 /** The connect sign: legacy md5(source + room_ids + key) or the strong one over source, rooms, userid. */
 export function verifyConnectSign(
-  ctx: ServerContext,
+  ctx: SignContext,
   cfg: SourceConfig,
   source: string,
   roomIds: string,
@@ -125,7 +132,7 @@ export function verifyConnectSign(
 
 /** The notify sign: legacy md5(source + room_id + data + key) or the strong one over source, rooms, sha256(data). */
 export function verifyNotifySign(
-  ctx: ServerContext,
+  ctx: SignContext,
   cfg: SourceConfig,
   source: string,
   roomId: string,
@@ -141,7 +148,7 @@ export function verifyNotifySign(
  * There is no legacy form of it: md5 signs are made per message.
  */
 export function verifyBatchSign(
-  ctx: ServerContext,
+  ctx: SignContext,
   cfg: SourceConfig,
   source: string,
   messages: readonly StrongBatchMessage[],
@@ -158,7 +165,7 @@ export function verifyBatchSign(
 }
 
 /** Records a strong sign's nonce; a second use within the window is REPLAYED_SIGN, on any instance with Redis. */
-export async function claimNonce(ctx: ServerContext, verified: VerifiedSign): Promise<void> {
+export async function claimNonce(ctx: SignContext, verified: VerifiedSign): Promise<void> {
   if (!verified.nonceKey) return;
   const ttlMs = (2 * ctx.config.signatureWindowSeconds + 1) * 1000;
   if (!(await ctx.security.nonces.claim(verified.nonceKey, ttlMs))) {

@@ -1,6 +1,6 @@
 import { ImError, toImError, type Ack, type AckResult } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 
 /**
  * Socket.IO hands the ack over as the last argument, wherever that falls: a client that sends

@@ -1,5 +1,5 @@
 import type { ServerContext } from '../context';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 import { connectionKey } from './auth';
 
 /**

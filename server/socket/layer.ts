@@ -1,7 +1,7 @@
 import type { ClientToServerEvents } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import type { EngineHooks } from '../engine';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 import { handshakeMiddleware } from './auth';
 import { connectionCaps } from './connection-caps';
 import { createLegacyRefusals } from './legacy-v2';

@@ -7,12 +7,12 @@ import {
   type DebugEntry,
   singleField,
   type HistoryResult,
+  isPlainLogBatch,
 } from '../../packages/protocol';
-import { isPlainLogBatch } from '../../packages/protocol/fast-log-entry';
 import type { PublishItem } from '../relay/relay';
 import { roomList, type ServerContext } from '../context';
-import type { ImSocket } from '../im-server';
-import { roomKey } from '../rooms';
+import type { ImSocket } from '../core/im-server';
+import { roomKey } from '../core/rooms';
 import { checkRooms } from '../security/rights';
 import { guarded, splitAck } from './ack';
 import type { SocketLayer } from './layer';

@@ -1,7 +1,7 @@
 import { ImError, toImError, type AckResult } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import type { PacketGuard } from '../engine';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 import { refuse } from './ack';
 
 /** Events that publish messages: they count against the per-IP and per-source rates. */

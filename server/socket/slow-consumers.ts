@@ -1,8 +1,8 @@
 import { singleField, type NoticePayload, type SocketData } from '../../packages/protocol';
 import type { ServerContext } from '../context';
-import type { ServerMetrics } from '../metrics';
+import type { ServerMetrics } from '../core/metrics';
 import type { EngineClient } from '../engine';
-import type { ImSocket } from '../im-server';
+import type { ImSocket } from '../core/im-server';
 
 /**
  * Connections cut by an output budget (output-budget.ts), remembered for a while so the client

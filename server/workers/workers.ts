@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { setupPrimary as setupClusterAdapterPrimary } from '@socket.io/cluster-adapter';
 import { setupMaster as setupStickyPrimary, setupWorker as setupStickyWorker } from '@socket.io/sticky';
 import type { Logger } from 'pino';
-import { AggregatorRegistry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, type Registry } from 'prom-client';
 import { parseConfig, type ServerConfig } from '../config';
-import { createServer, type ImRelayServer } from '../create-server';
-import { COMPILED } from '../assets';
+import type { Server } from 'socket.io';
+import { COMPILED } from '../core/assets';
 import { createIpcClient, serveIpc } from '../adapters/ipc';
 import { createMemoryHistoryStore } from '../relay/history-store';
 import { serveHistoryToWorkers } from '../relay/ipc-history-store';
@@ -74,7 +74,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<Primary> {
 
   cluster.setupPrimary({
     // The compiled package has dist/worker-main.js beside its bundle (scripts/build-packages.mjs).
-    exec: fileURLToPath(new URL(COMPILED ? './worker-main.js' : './worker-main.ts', import.meta.url)),
+    exec: fileURLToPath(new URL(COMPILED ? './worker-main.js' : '../worker-main.ts', import.meta.url)),
     args: [],
     execArgv: workerExecArgv(),
     // @socket.io/sticky hands the first bytes of each connection over as a Buffer.
@@ -177,10 +177,26 @@ function workerExecArgv(): string[] {
 }
 
 /**
+ * What a worker needs of the server it runs: create-server's ImRelayServer, passed in by
+ * server/worker-main.ts (so workers/ never imports the layer above it).
+ */
+export interface WorkerServer {
+  io: Server;
+  metrics: { registry: Registry };
+  backends: { ready(): Promise<void> };
+  close(): Promise<void>;
+}
+export type StartWorkerServer<S extends WorkerServer> = (options: {
+  config: ServerConfig;
+  logger: Logger;
+  workerOf: { metricsText: () => Promise<string> };
+}) => S;
+
+/**
  * One worker: waits for its configuration from the primary, builds the server (no listen: the
  * primary passes connections in) and tells the primary when it is ready. SIGTERM closes it.
  */
-export async function runWorker(makeLogger: (config: ServerConfig) => Logger): Promise<ImRelayServer> {
+export async function runWorker<S extends WorkerServer>(start: StartWorkerServer<S>, makeLogger: (config: ServerConfig) => Logger): Promise<S> {
   const config = await new Promise<ServerConfig>((resolve) => {
     const onMessage = (m: unknown) => {
       if (!isLife(m) || m.op !== 'config') return;
@@ -192,9 +208,9 @@ export async function runWorker(makeLogger: (config: ServerConfig) => Logger): P
   });
   const logger = makeLogger(config);
   const metricsIpc = createIpcClient('im:metrics', 6000);
-  let server: ImRelayServer;
+  let server: S;
   try {
-    server = createServer({ config, logger, workerOf: { metricsText: () => metricsIpc.request<string>('metrics', null) } });
+    server = start({ config, logger, workerOf: { metricsText: () => metricsIpc.request<string>('metrics', null) } });
     // The primary's AggregatorRegistry asks each worker for this server's registry.
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([server.metrics.registry]);

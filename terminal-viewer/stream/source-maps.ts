@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 import { asDebugEntry, ImError, type CallSite } from '../../packages/protocol';
-import { mapStackText, stackFiles } from '../../packages/log-core/call-site';
+import { mapStackText, stackFiles } from '../../packages/log-core';
 import { MAPPED_CALL_SITE, MAPPED_STACKS, stacksIn } from './mapped-site';
 import type { LogStreamSource, StreamListener } from './types';
 

@@ -9,7 +9,7 @@ import { notify, signedConnectUrl, signedNotifyBody } from '../../packages/clien
 import { createMemoryHistoryStore, type HistoryStore } from '../../server/relay/history-store';
 import { createServer, type ImRelayServer } from '../../server/create-server';
 import { demoConfigInput, DEMO_SOURCES, type ServerConfigInput } from '../../server/config';
-import { roomKey } from '../../server/rooms';
+import { roomKey } from '../../server/core/rooms';
 import { postForm, signedNotify } from '../helpers/notify';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { until } from '../helpers/wait-for';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../packages/protocol';
 import { connectClient, openClient, type TestSocket } from '../helpers/connect-client';
 import { postForm, signedNotify } from '../helpers/notify';
-import { roomKey } from '../../server/rooms';
+import { roomKey } from '../../server/core/rooms';
 import { runImDebug } from '../helpers/run-im-debug';
 import { startServer, type TestServer } from '../helpers/start-server';
 import { collectMessages, once, until } from '../helpers/wait-for';

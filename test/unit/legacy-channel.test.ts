@@ -3,7 +3,7 @@ import { legacyNotifySign } from '../../packages/signing';
 import { parseConfig } from '../../server/config';
 import type { ServerContext } from '../../server/context';
 import { checkLegacyMessage } from '../../server/legacy/legacy-message';
-import { mapLegacyConfig, pickLegacyEnvFile } from '../../server/legacy/legacy-config';
+import { mapLegacyConfig, pickLegacyEnvFile } from '../../server/config/legacy';
 
 const KEY = 'unit-test-key-0123456789';
 const ctx = {

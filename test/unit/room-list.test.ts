@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImError, parseLogFilename, parseRoomList, singleField } from '../../packages/protocol';
-import { roomKey } from '../../server/rooms';
+import { roomKey } from '../../server/core/rooms';
 
 const opts = { max: 3, emptyMessage: 'room_ids can not be null!' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOM_PATTERN } from '../../server/security/security-config';
+import { ROOM_PATTERN } from '../../server/config/security';
 import { checkRooms, roomAllowed } from '../../server/security/rights';
 import { clientIp } from '../../server/security/client-ip';
 

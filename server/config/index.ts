@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, SOURCE_NAME_PATTERN } from '../packages/protocol';
-import { presenceSchema, sourcePresenceSchema } from './presence/presence-config';
+import { DEFAULT_LIMITS, SOURCE_NAME_PATTERN } from '../../packages/protocol';
+import { presenceSchema, sourcePresenceSchema } from './presence';
 import {
   rateLimitsSchema,
   securityHeadersSchema,
   securityLimitsShape,
   sourceSecurityShape,
-} from './security/security-config';
-import { adapterSchema, messageLogSchema, recoverySchema } from './adapters/cluster-config';
-import { isLegacyConfigPath, readLegacyConfig, type LegacyConfig } from './legacy/legacy-config';
+} from './security';
+import { adapterSchema, messageLogSchema, recoverySchema } from './adapter';
+import { isLegacyConfigPath, readLegacyConfig, type LegacyConfig } from './legacy';
 
 /** The keys of the original's development configuration; the seed's examples hard-code them. */
 export const DEMO_SOURCES = {

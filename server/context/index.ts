@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Relay } from './relay/relay';
-import type { ImServer } from './im-server';
-import type { ServerConfig, SourceConfig } from './config';
-import type { MessageLog } from './logs/message-log';
-import type { SecurityServices } from './security/services';
-import type { ServerMetrics } from './metrics';
-import { ImError, LEGACY_MESSAGES, parseRoomList } from '../packages/protocol';
+import type { Relay } from '../relay/relay';
+import type { ImServer } from '../core/im-server';
+import type { ServerConfig, SourceConfig } from '../config';
+import type { MessageLog } from '../logs/message-log';
+import type { SecurityServices } from '../security/services';
+import type { ServerMetrics } from '../core/metrics';
+import { ImError, LEGACY_MESSAGES, parseRoomList } from '../../packages/protocol';
 
 /** Everything a route or socket handler needs, built once by createServer. */
 export interface ServerContext {

@@ -28,8 +28,9 @@ function assetPaths(): AssetPaths {
     const root = path.join(here, 'assets');
     return { root, browserJs: path.join(root, 'js'), monitorPage: path.join(root, 'monitor-page') };
   }
-  const root = path.resolve(here, '..');
-  return { root, browserJs: path.join(root, 'dist/browser'), monitorPage: path.join(here, 'presence/monitor-page') };
+  // server/core/ → the repository's root.
+  const root = path.resolve(here, '../..');
+  return { root, browserJs: path.join(root, 'dist/browser'), monitorPage: path.join(root, 'server/presence/monitor-page') };
 }
 
 export const ASSETS: AssetPaths = assetPaths();
