@@ -2,7 +2,7 @@ import { callerFrame, formatFrames, parseStack } from '../packages/log-core';
 import { completeFromTiming } from './instrument/timing';
 import type { InstallOptions } from './options';
 import { CAPTURE, NET, type Pending } from './record';
-import type { DebugEntry, Guard } from './types';
+import type { DebugEntry, Guard } from './instrument/types';
 
 export interface FinalizeOptions {
   win: Window;

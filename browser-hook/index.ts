@@ -12,4 +12,4 @@ export {
   type StackFrame,
   type EntryBuffer,
 } from '../packages/log-core';
-export type { LogEntry, LogLevel } from './types';
+export type { LogEntry, LogLevel } from './instrument/types';

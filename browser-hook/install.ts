@@ -11,7 +11,7 @@ import { bodyLimit, parseLevels, type HookStatus, type InstallOptions, type Remo
 import { createRecorders } from './record';
 import { tabSession } from './session';
 import { createTransport, type Transport } from './transport';
-import type { DebugEntry, Guard } from './types';
+import type { DebugEntry, Guard } from './instrument/types';
 
 export { ALL_LEVELS, MAX_BODY_BYTES, parseLevels, type HookStatus, type InstallOptions, type RemoteDebug } from './options';
 

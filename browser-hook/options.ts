@@ -1,6 +1,6 @@
 import type { SerializeLimits } from '../packages/log-core';
 import type { TransportStatus } from './transport';
-import type { DebugEntry, LogLevel } from './types';
+import type { DebugEntry, LogLevel } from './instrument/types';
 
 /** What `install()` takes and answers with. */
 

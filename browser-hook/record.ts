@@ -1,6 +1,6 @@
 import { serializeArgs, type EntryBuffer, type SerializeLimits } from '../packages/log-core';
 import { redactHeaders, redactUrl } from './redact';
-import type { Capture, DebugEntry, Guard, LogLevel, NetCapture, NetworkEntry, PerfCapture, PerformanceEntryData } from './types';
+import type { Capture, DebugEntry, Guard, LogLevel, NetCapture, NetworkEntry, PerfCapture, PerformanceEntryData } from './instrument/types';
 
 /**
  * Turns what the instruments capture into entries, cheaply, at the moment of the call: the

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../packages/protocol';
 import type { EntryBuffer } from '../packages/log-core';
-import type { DebugEntry as LogEntry } from './types';
+import type { DebugEntry as LogEntry } from './instrument/types';
 
 export interface TransportOptions {
   /** Origin (and optional path-less URL) of the relay server. */

@@ -1,4 +1,4 @@
-import type { Guard, LogLevel, Recorder } from '../types';
+import type { Guard, LogLevel, Recorder } from './types';
 
 /** Every console method the hook captures, with the level its entries get. */
 export const CONSOLE_METHODS: Readonly<Record<string, LogLevel>> = {

@@ -1,4 +1,4 @@
-import type { CallSite, Recorder } from '../types';
+import type { CallSite, Recorder } from './types';
 import { callerFrame } from '../../packages/log-core';
 
 /**

@@ -1,4 +1,4 @@
-import type { Guard, NetCapture } from '../types';
+import type { Guard, NetCapture } from './types';
 
 /** What every network instrument is given (see network.ts for the rules they keep). */
 export interface NetContext {

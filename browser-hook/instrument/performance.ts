@@ -1,5 +1,5 @@
 import { nodeSummary } from '../../packages/log-core';
-import type { PerfCapture } from '../types';
+import type { PerfCapture } from './types';
 
 /**
  * Performance entries: Core Web Vitals (LCP, CLS, INP), long tasks and the navigation timing,

@@ -1,4 +1,4 @@
-import type { Recorder } from '../types';
+import type { Recorder } from './types';
 
 /**
  * Failed loads of images, scripts, stylesheets and media. Their `error` events do not bubble,

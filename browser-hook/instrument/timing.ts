@@ -1,4 +1,4 @@
-import type { NetCapture } from '../types';
+import type { NetCapture } from './types';
 
 /**
  * Resource Timing and Navigation Timing: what the page loaded before the hook did, and the

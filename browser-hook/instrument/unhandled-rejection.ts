@@ -1,5 +1,5 @@
 import { callerFrame } from '../../packages/log-core';
-import type { Recorder } from '../types';
+import type { Recorder } from './types';
 
 /** Promise rejections nobody handled, with the reason's own call site when it is an Error. */
 export function instrumentUnhandledRejections(win: Window, record: Recorder): () => void {

@@ -1,4 +1,4 @@
-import type { NetCapture } from '../types';
+import type { NetCapture } from './types';
 import { bodySize, bodyText, isTextType, sizeHeader } from './net-body';
 import { absolute, now, trace, type Fn, type NetContext } from './net-context';
 

@@ -1,4 +1,4 @@
-import type { CallSite, DebugEntry, LogEntry, LogLevel } from '../packages/protocol';
+import type { CallSite, DebugEntry, LogEntry, LogLevel } from '../../packages/protocol';
 
 export type { CallSite, DebugEntry, LogEntry, LogLevel };
 
@@ -27,7 +27,7 @@ export interface Guard {
   busy: boolean;
 }
 
-import type { NetworkEntry, PerformanceEntryData } from '../packages/protocol';
+import type { NetworkEntry, PerformanceEntryData } from '../../packages/protocol';
 
 export type { NetworkEntry, PerformanceEntryData };
 
