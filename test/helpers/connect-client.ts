@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../packages/protocol';
+import type { AckResult, ClientToServerEvents, ServerToClientEvents } from '../../packages/protocol';
 import { legacyConnectSign } from '../../packages/signing';
 import { DEMO_SOURCES } from '../../server/config';
 
@@ -54,4 +54,9 @@ export function whenConnected(socket: TestSocket): Promise<TestSocket> {
 /** Connects and resolves once connected; rejects with the connect_error. */
 export function connectClient(base: string, o: ConnectOptions = {}): Promise<TestSocket> {
   return whenConnected(openClient(base, o));
+}
+
+/** Emits `event` with `args` and resolves with the server's acknowledgement (any event, typed or not). */
+export function emitAck<T = undefined>(socket: TestSocket, event: string, ...args: unknown[]): Promise<AckResult<T>> {
+  return new Promise((resolve) => (socket.emit as any)(event, ...args, resolve));
 }
