@@ -14,3 +14,4 @@ export {
   type ServerConfigInput,
   type SourceConfig,
 } from './config';
+export { EngineInternalsError, TESTED_VERSIONS, type EngineOptions, type EngineVersions } from './engine';
