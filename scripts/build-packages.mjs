@@ -6,7 +6,7 @@
 //   - Libraries: ESM (.js) + CommonJS (.cjs); types bundled with rollup-plugin-dts (.d.ts, and
 //     the same as .d.cts for `require`).
 //   - The server and the CLI: ESM with code splitting (lazy commands stay lazy), the cluster
-//     worker entry, and the files the server serves copied into dist/assets (server/assets.ts).
+//     worker entry, and the files the server serves copied into dist/assets (server/core/assets.ts).
 // Usage: node scripts/build-packages.mjs [package-dir ...]   (default: all)
 import { builtinModules } from 'node:module';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -71,6 +71,29 @@ function externals(pkg, missing) {
   };
 }
 
+/**
+ * A package that bundles server/engine (the server, and im-debug for `serve`) replaces private
+ * methods of these packages, so it must pin them as the server does (`~`, the tested minors).
+ */
+const ENGINE_PINS = (() => {
+  const server = JSON.parse(readFileSync(path.join(ROOT, 'server/package.json'), 'utf8'));
+  return Object.fromEntries(['socket.io', 'engine.io', 'socket.io-adapter', 'ws'].map((name) => [name, server.dependencies[name]]));
+})();
+
+function enginePins(pkg, missing) {
+  return {
+    name: 'engine-pins',
+    setup(build) {
+      build.onLoad({ filter: /server[\\/]engine[\\/]check\.ts$/ }, () => {
+        for (const [name, range] of Object.entries(ENGINE_PINS)) {
+          if (pkg.dependencies?.[name] !== range) missing.add(`${pkg.name}: ${name} must be pinned as in server/package.json ("${range}"): it bundles server/engine`);
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
 function esbuildOptions(pkg, missing) {
   return {
     absWorkingDir: ROOT,
@@ -81,7 +104,7 @@ function esbuildOptions(pkg, missing) {
     legalComments: 'none',
     logLevel: 'warning',
     define: { __IM_COMPILED__: 'true', __IM_PACKAGE_VERSION__: JSON.stringify(pkg.version) },
-    plugins: [externals(pkg, missing)],
+    plugins: [externals(pkg, missing), enginePins(pkg, missing)],
   };
 }
 

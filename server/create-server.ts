@@ -113,7 +113,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
   });
   const relay = createRelay(io, backends.history, now, {
     metrics,
-    cluster: backends,
+    backends,
     maxHistoryAnswerBytes: config.limits.maxHistoryAnswerBytes,
     admitAnswer: answers.admit,
   });

@@ -5,7 +5,7 @@ import { createBaselineNotifyServer, serveBaseline } from '../lib/baseline-notif
 /**
  * The practical limit of this machine: a raw `ws` server that writes one pre-encoded frame
  * to every member of a room, the frames of one event-loop turn to a socket in one system call
- * (the same corking as server/socket/coalesce-writes.ts). It answers the Engine.IO open and namespace connect with fixed
+ * (the same corking as server/engine/coalesce-writes.ts). It answers the Engine.IO open and namespace connect with fixed
  * packets so the same light client talks to every server; it sends no pings.
  */
 const rooms = new Map<string, Set<WebSocket>>();

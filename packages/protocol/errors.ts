@@ -57,8 +57,12 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   SLOW_CONSUMER: 503,
 };
 
-/** The wire shape of an error: in `connect_error.data`, in acks and in HTTP bodies (`error`). */
-export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+/**
+ * The wire shape of an error: in `connect_error.data`, in acks and in HTTP bodies (`error`). A
+ * code this version does not know (a newer server's) reads as INTERNAL, its message kept: a
+ * viewer shows what the server said instead of "unexpected answer".
+ */
+export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES).catch('INTERNAL'), message: z.string() });
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
 /** The one error class of the project: a code, its HTTP status and a human message. */

@@ -45,7 +45,7 @@ const sourceSchema = z
       })
       .strict()
       .default({ rooms: [], maxEntriesPerSecond: 200, maxEntryBytes: 32 * 1024 }),
-    /** Opt-in join/leave messages to a room of this source (see server/presence/presence-config.ts). */
+    /** Opt-in join/leave messages to a room of this source (see server/config/presence.ts). */
     presence: sourcePresenceSchema.optional(),
     /**
      * Messages back ends PUBLISH to the Redis channel `xin_common_chat` (with
@@ -53,7 +53,7 @@ const sourceSchema = z
      * `publish_msg_verify: false` did (server/legacy/legacy-channel.ts).
      */
     publishMsgVerify: z.boolean().default(true),
-    /** signing, rights, connectOrigins, maxMessagesPerSecond (server/security/security-config.ts). */
+    /** signing, rights, connectOrigins, maxMessagesPerSecond (server/config/security.ts). */
     ...sourceSecurityShape,
   })
   .strict();
@@ -99,7 +99,7 @@ export const configSchema = z
     adapter: adapterSchema.default({ type: 'memory' }),
     /** No longer used (Socket.IO connection state recovery is off); still parsed, with a warning. */
     recovery: recoverySchema,
-    /** Where `filename` message logs are kept: files or Redis (server/adapters/cluster-config.ts). */
+    /** Where `filename` message logs are kept: files or Redis (server/config/adapter.ts). */
     messageLog: messageLogSchema,
     /** Room history: the last `size` messages per room, none older than `maxAgeSeconds`. size 0 turns it off. */
     history: z
@@ -113,7 +113,7 @@ export const configSchema = z
       })
       .strict()
       .default(HISTORY_DEFAULTS),
-    /** Messages per second per connection, IP and source (server/security/security-config.ts). */
+    /** Messages per second per connection, IP and source (server/config/security.ts). */
     rateLimits: rateLimitsSchema,
     /** helmet headers on pages (server/security/headers.ts). */
     securityHeaders: securityHeadersSchema,
@@ -174,7 +174,7 @@ export function demoConfigInput(): ServerConfigInput {
 export interface LoadOptions {
   /**
    * Path of a JSON config file (`--config`); falls back to env IM_CONFIG. A `.js`/`.cjs` file
-   * or a folder is the original's format (server/legacy/legacy-config.ts).
+   * or a folder is the original's format (server/config/legacy.ts).
    */
   file?: string;
   env?: NodeJS.ProcessEnv;

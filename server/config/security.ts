@@ -37,7 +37,7 @@ export const rightsSchema = z
   .strict()
   .default({ join: ['*'], post: ['*'] });
 
-/** The security keys of one source (merged into the source schema in server/config.ts). */
+/** The security keys of one source (merged into the source schema in server/config/index.ts). */
 export const sourceSecurityShape = {
   signing: signingSchema,
   rights: rightsSchema,
@@ -50,7 +50,7 @@ export const sourceSecurityShape = {
 /** The connection caps' defaults: on, so one address or one source cannot fill an instance. */
 export const CONNECTION_CAP_DEFAULTS = { perIp: 256, hookPerIp: 8, hookPerSource: 256 } as const;
 
-/** The security limits (merged into `limits` in server/config.ts). 0 turns a cap off. */
+/** The security limits (merged into `limits` in server/config/index.ts). 0 turns a cap off. */
 export const securityLimitsShape = {
   /** Open socket connections from one client IP (signed and unsigned), per instance. */
   maxConnectionsPerIp: z.number().int().nonnegative().default(CONNECTION_CAP_DEFAULTS.perIp),

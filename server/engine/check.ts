@@ -23,7 +23,7 @@ export class EngineInternalsError extends Error {
     super(
       `node-socket-im cannot start: ${missing.join('; ')}. Installed: ${describe(versions)}; tested: ${describe(TESTED_VERSIONS)}. ` +
         'The server replaces these private methods (write coalescing, the per-packet guard, delivery counting, output budgets); ' +
-        'install the versions its package.json pins (npm ci).',
+        'reinstall @node-socket-im/server so that npm brings the versions its package.json pins (in a checkout: npm ci).',
     );
     this.name = 'EngineInternalsError';
   }
@@ -78,6 +78,12 @@ function resolve(): Resolved {
   };
 }
 
+/** ws keeps a connection's TCP socket as the own property `_socket` (set by setSocket; null until then). */
+function wsKeepsSocket(r: Resolved): boolean {
+  const ws = new (r.WebSocket as unknown as new (address: null, protocols: undefined, options: object) => object)(null, undefined, {});
+  return Object.hasOwn(ws, '_socket');
+}
+
 /** Each private member used, where it is, and the arity the code here calls it with. */
 const METHODS: Array<{ where: string; of: (r: Resolved) => object; name: string; arity: number }> = [
   { where: 'socket.io Socket', of: () => Socket.prototype, name: 'dispatch', arity: 1 },
@@ -95,13 +101,21 @@ const METHODS: Array<{ where: string; of: (r: Resolved) => object; name: string;
  * versions.
  */
 export function checkEngineInternals(warn: (message: string) => void = () => {}): EngineVersions {
-  const r = resolve();
+  let r: Resolved;
+  try {
+    r = resolve();
+  } catch (err) {
+    // A bundle that carries socket.io inside it (esbuild, ncc, webpack) has no node_modules copy to check.
+    const unknown = { 'socket.io': 'unknown', 'engine.io': 'unknown', 'socket.io-adapter': 'unknown', ws: 'unknown' };
+    throw new EngineInternalsError([`socket.io, engine.io and ws cannot be found in node_modules from the server (${(err as Error).message.split('\n')[0]}); bundling them into one file is not supported`], unknown);
+  }
   const missing: string[] = [];
   for (const m of METHODS) {
     const fn = (m.of(r) as Record<string, unknown>)[m.name];
     if (typeof fn !== 'function') missing.push(`${m.where}#${m.name} is missing`);
     else if (fn.length !== m.arity) missing.push(`${m.where}#${m.name} takes ${fn.length} arguments, not ${m.arity}`);
   }
+  if (!wsKeepsSocket(r)) missing.push('ws WebSocket has no own `_socket` (the TCP connection)');
   if (missing.length) throw new EngineInternalsError(missing, r.versions);
   const untested = (Object.keys(TESTED_VERSIONS) as EnginePackage[]).filter((p) => !`${r.versions[p]}.`.startsWith(`${TESTED_VERSIONS[p]}.`));
   if (untested.length) {

@@ -1,4 +1,4 @@
-import type { Socket as NetSocket } from 'node:net';
+import { Socket as NetSocket } from 'node:net';
 import type { Server } from 'socket.io';
 
 /**
@@ -32,6 +32,24 @@ export interface EngineClient {
 export function tcpOf(transport: Transport | undefined): NetSocket | undefined {
   if (transport?.name !== 'websocket') return undefined;
   return transport.socket?._socket;
+}
+
+/** The Socket.IO sockets of one connection (one per namespace joined; socket.io keeps them as `sockets`). */
+export function socketsOf(client: EngineClient): ReadonlyMap<string, { data?: unknown; handshake?: { query?: unknown; auth?: unknown } }> {
+  return client.sockets instanceof Map ? client.sockets : new Map();
+}
+
+/**
+ * What is read of a live connection, checked on the first one (it cannot be checked before one
+ * exists): the names of the members that are not as expected, none when all are.
+ */
+export function unexpectedMembers(client: EngineClient): string[] {
+  const wrong: string[] = [];
+  if (!(client.sockets instanceof Map)) wrong.push('socket.io Client#sockets is not a Map');
+  if (!Array.isArray(client.conn?.writeBuffer)) wrong.push('engine.io Socket#writeBuffer is not an array');
+  const transport = client.conn?.transport;
+  if (transport?.name === 'websocket' && !(tcpOf(transport) instanceof NetSocket)) wrong.push('engine.io WebSocket transport: socket._socket is not a net.Socket');
+  return wrong;
 }
 
 /** The packets engine.io holds for a connection until its transport can write (replaced, never shrunk, on flush). */

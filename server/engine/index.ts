@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
-import { checkEngineInternals, type EngineVersions } from './check';
+import { checkEngineInternals, EngineInternalsError, type EngineVersions } from './check';
 import { coalesceWrites } from './coalesce-writes';
-import { webSocketConnections, type EngineClient } from './connections';
+import { unexpectedMembers, webSocketConnections, type EngineClient } from './connections';
 import { outgoingTap, packetGuard, type PacketGuard } from './packets';
 
 /**
@@ -15,7 +15,7 @@ import { outgoingTap, packetGuard, type PacketGuard } from './packets';
  * | write coalescing      | Client#writeToEngine, WebSocket#send, ws `_socket` | fan-out: one system call per subscriber per turn |
  * | packet guard          | Socket#dispatch                        | memory: no middleware closure per socket |
  * | delivery counting     | Socket#notifyOutgoingListeners         | memory: no onAnyOutgoing listener per socket |
- * | output budgets, shutdown | Engine.IO writeBuffer, transport.socket, server.clients | reads only: bytes queued, TCP sockets to cut |
+ * | output budgets, shutdown | Engine.IO writeBuffer, transport.socket, server.clients; socket.io Client#sockets | reads only: bytes queued, TCP sockets to cut, whom a cut was |
  */
 export interface EngineOptions {
   /** Cork each WebSocket for the rest of the turn (default true; false for benchmarks). */
@@ -46,8 +46,27 @@ export function attachEngine(
   opts: { logger: Logger; afterFlush(clients: ReadonlySet<EngineClient>): void; options?: EngineOptions },
 ): EngineHooks {
   const versions = checkEngineInternals((message) => opts.logger.warn(message));
+  if (typeof (io.engine as unknown as { clients?: unknown }).clients !== 'object') {
+    throw new EngineInternalsError(['engine.io Server#clients is not an object'], versions);
+  }
   const { coalesceWrites: cork = true, replaceDispatch = true, replaceNotify = true } = opts.options ?? {};
+  // Registered before any other `connection` listener: coalescing starts with the first packet.
   coalesceWrites(io, { afterFlush: opts.afterFlush, cork });
+  // What is read of a live connection can only be checked on one: the first (a websocket one, as
+  // most are). Said loudly once; the server keeps serving, with what relies on it degraded.
+  const checkLive = (socket: Socket) => {
+    const client = socket.client as unknown as EngineClient;
+    if (client.conn.transport.name !== 'websocket') return;
+    io.off('connection', checkLive);
+    const wrong = unexpectedMembers(client);
+    if (wrong.length) {
+      opts.logger.error(
+        { versions },
+        `engine internals not as tested: ${wrong.join('; ')}: write coalescing, output budgets and shutdown may not work; reinstall @node-socket-im/server (its pinned versions)`,
+      );
+    }
+  };
+  io.on('connection', checkLive);
   return {
     versions,
     packetGuard: (guard) => packetGuard(guard, replaceDispatch),
@@ -57,5 +76,5 @@ export function attachEngine(
 }
 
 export { EngineInternalsError, TESTED_VERSIONS, type EngineVersions } from './check';
-export { bufferedAmountOf, cutTransport, tcpOf, writeBufferOf, type EngineClient, type EngineConn, type Transport } from './connections';
+export { bufferedAmountOf, cutTransport, socketsOf, tcpOf, writeBufferOf, type EngineClient, type EngineConn, type Transport } from './connections';
 export type { PacketGuard } from './packets';

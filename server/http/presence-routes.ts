@@ -8,7 +8,7 @@ import { sendOk } from './error-handler';
 import { authorizeOperator, params } from './operator-auth';
 import { ASSETS } from '../core/assets';
 
-// Beside the sources, or copied into the compiled package's dist/assets (server/assets.ts).
+// Beside the sources, or copied into the compiled package's dist/assets (server/core/assets.ts).
 const MONITOR_DIR = ASSETS.monitorPage;
 /** A stream whose reader lags this far behind is cut (its page reconnects and starts over). */
 const MAX_STREAM_BACKLOG = 1024 * 1024;

@@ -28,7 +28,7 @@ export interface PublishItem {
 }
 
 /** What the relay needs to know about the other instances (server/backends.ts). */
-export interface RelayCluster {
+export interface RelayBackends {
   /** False while Redis is unreachable: messages then stay on this instance (or are refused). */
   canPublish(): boolean;
   whenDown: 'local' | 'reject';
@@ -38,7 +38,8 @@ export interface RelayCluster {
 
 export interface RelayOptions {
   metrics?: ServerMetrics;
-  cluster?: RelayCluster;
+  /** Whether messages can reach the other instances now (server/backends.ts). */
+  backends?: RelayBackends;
   /** Most bytes (JSON) of messages in one history answer; past it the answer carries `next`. */
   maxHistoryAnswerBytes?: number;
   /**
@@ -77,12 +78,12 @@ function isUnavailable(err: unknown): boolean {
  * (BroadcastOperator.emit returns nothing), so the store write is the acceptance point that
  * /api/notify and postMsg acks wait for.
  *
- * While Redis is unreachable (`cluster.canPublish()` false, or the store write fails with
+ * While Redis is unreachable (`backends.canPublish()` false, or the store write fails with
  * UNAVAILABLE) a message is delivered to this instance's own clients only, without a position,
  * or refused when `whenDown` is `reject`.
  */
 export function createRelay(io: ImServer, store: HistoryStore, now: () => number = Date.now, opts: RelayOptions = {}): Relay {
-  const { metrics, cluster } = opts;
+  const { metrics, backends } = opts;
   const maxAnswerBytes = opts.maxHistoryAnswerBytes ?? DEFAULT_HISTORY_ANSWER_BYTES;
 
   function refuse(): never {
@@ -98,8 +99,8 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
    */
   async function publishMany(items: readonly PublishItem[]): Promise<Message[][]> {
     if (items.length === 0) return [];
-    let clusterUp = cluster ? cluster.canPublish() : true;
-    if (!clusterUp && cluster?.whenDown === 'reject') refuse();
+    let othersUp = backends ? backends.canPublish() : true;
+    if (!othersUp && backends?.whenDown === 'reject') refuse();
     const ts = now();
     const entries: Array<{ roomKey: string; message: Message; dataLength?: number }> = [];
     const counts = new Map<string, number>();
@@ -109,17 +110,17 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
     }
     if (metrics) for (const [source, n] of counts) metrics.messagesIn.inc({ source }, n);
     let stored: Message[] | undefined;
-    if (clusterUp) {
+    if (othersUp) {
       try {
         stored = await appendAll(entries);
       } catch (err) {
-        if (!cluster || !isUnavailable(err)) throw err;
-        if (cluster.whenDown === 'reject') throw err;
+        if (!backends || !isUnavailable(err)) throw err;
+        if (backends.whenDown === 'reject') throw err;
       }
     }
     // With nobody else to hear it (one instance, or Redis down), a room without local members
     // needs no broadcast: Socket.IO would encode the packet before finding no one to send it to.
-    const localOnly = !stored || cluster?.kind === 'memory';
+    const localOnly = !stored || backends?.kind === 'memory';
     const localRooms = io.of('/').adapter.rooms;
     const sent = new Map<string, number>();
     const out: Message[][] = [];
@@ -174,7 +175,7 @@ export function createRelay(io: ImServer, store: HistoryStore, now: () => number
       return result;
     },
     refresh(source, rooms) {
-      const target = cluster && !cluster.canPublish() ? io.local : io;
+      const target = backends && !backends.canPublish() ? io.local : io;
       for (const room of rooms) target.to(roomKey(source, room)).emit('refreshPage');
     },
   };

@@ -39,7 +39,7 @@ function globMatch(pattern: readonly string[], text: readonly string[]): boolean
 
 /**
  * True when `room` matches one of the patterns: exact ids, globs (`*`, `?`), `{userid}` and
- * `{joined}` (see security-config.ts). Room ids never hold `*`, `?`, `{` or `}`, so a pattern
+ * `{joined}` (see server/config/security.ts). Room ids never hold `*`, `?`, `{` or `}`, so a pattern
  * cannot be smuggled in through a room id or a userid (the userid is matched literally).
  */
 export function roomAllowed(patterns: readonly string[], room: string, who: RightsSubject): boolean {

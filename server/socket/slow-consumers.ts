@@ -1,7 +1,7 @@
 import { singleField, type NoticePayload, type SocketData } from '../../packages/protocol';
 import type { ServerContext } from '../context';
 import type { ServerMetrics } from '../core/metrics';
-import type { EngineClient } from '../engine';
+import { socketsOf, type EngineClient } from '../engine';
 import type { ImSocket } from '../core/im-server';
 
 /**
@@ -50,7 +50,7 @@ export function createSlowConsumers(ctx: Pick<ServerContext, 'now' | 'logger'>, 
       return notices.size;
     },
     cut(client, queued, budget) {
-      const socket = client.sockets?.values().next().value;
+      const socket = socketsOf(client).values().next().value;
       const data = socket?.data as SocketData | undefined;
       const source = data?.source ?? '';
       metrics.slowConsumerCloses.inc({ source, budget });

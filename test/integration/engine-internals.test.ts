@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { legacyConnectSign } from '../../packages/signing';
 import { demoConfigInput, DEMO_SOURCES } from '../../server/config';
 import { createServer } from '../../server/create-server';
-import { EngineInternalsError, TESTED_VERSIONS, type EngineOptions } from '../../server/engine';
+import { pino } from 'pino';
+import { EngineInternalsError, TESTED_VERSIONS, type EngineClient, type EngineOptions } from '../../server/engine';
+import { unexpectedMembers } from '../../server/engine/connections';
 import { checkEngineInternals } from '../../server/engine/check';
 import { connectClient, type TestSocket } from '../helpers/connect-client';
 import { RawSocket } from '../helpers/raw-socket';
@@ -42,11 +44,30 @@ describe('engine internals (server/engine/)', () => {
       expect(message).toContain('socket.io Socket#dispatch is missing');
       expect(message).toContain('socket.io Socket#notifyOutgoingListeners takes 2 arguments, not 1');
       expect(message).toMatch(/Installed: socket\.io 4\.8\.\d+, engine\.io 6\.6\.\d+, socket\.io-adapter 2\.5\.\d+, ws 8\.21\.\d+/);
-      expect(message).toContain('npm ci');
+      expect(message).toContain('reinstall @node-socket-im/server');
     } finally {
       proto.dispatch = dispatch;
       proto.notifyOutgoingListeners = notify;
     }
+  });
+
+  it('checks what it reads of a live connection on the first one, and names what is not as tested', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const server = await startServer({}, { logger });
+    try {
+      const client = await connectClient(server.url, { roomIds: 'live' });
+      client.close();
+      expect(lines.filter((l) => l.includes('engine internals'))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    const stale = { sockets: {}, conn: { writeBuffer: null, transport: { name: 'websocket', socket: {} } } } as unknown as EngineClient;
+    expect(unexpectedMembers(stale)).toEqual([
+      'socket.io Client#sockets is not a Map',
+      'engine.io Socket#writeBuffer is not an array',
+      'engine.io WebSocket transport: socket._socket is not a net.Socket',
+    ]);
   });
 });
 

@@ -156,8 +156,12 @@ describe('acks and the error payload', () => {
     expect(ackResultSchema(clientInfoSchema).parse({ ok: true, result: { url: 'https://a.example/' } })).toEqual({ ok: true, result: { url: 'https://a.example/' } });
   });
 
-  it('refuse an unknown code or a missing message, naming the field', () => {
-    expect(refusal(errorPayloadSchema, { code: 'NOPE', message: 'x' })).toMatch(/^code: .*SOURCE_REQUIRED/);
+  it('read a code this version does not know (a newer server\'s) as INTERNAL, keeping the message', () => {
+    expect(errorPayloadSchema.parse({ code: 'NEWER_CODE', message: 'what the server said' })).toEqual({ code: 'INTERNAL', message: 'what the server said' });
+    expect(ackSchema.parse({ ok: false, error: { code: 'NEWER_CODE', message: 'm' } })).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'm' } });
+  });
+
+  it('refuse a missing message, naming the field', () => {
     expect(refusal(ackErrorSchema, { ok: false, error: { code: 'FORBIDDEN' } })).toMatch(/^error\.message: /);
     expect(ackSchema.safeParse({ ok: 'yes' }).success).toBe(false);
   });
