@@ -153,7 +153,11 @@ export async function memoryPart(ctx: PartContext): Promise<PartOutput> {
         '`CreateServerOptions.engine`): the packet guard as each socket\'s own `dispatch` instead of a `socket.use` middleware ' +
         `saves ${saved('ours-use')} per connection; counting deliveries through \`notifyOutgoingListeners\` instead of an ` +
         `\`onAnyOutgoing\` listener saves ${saved('ours-onany')}. Their price: socket.io \`Socket#dispatch\` and ` +
-        '`Socket#notifyOutgoingListeners`, private, checked at start-up by server/engine/check.ts and pinned by package.json.',
+        '`Socket#notifyOutgoingListeners`, private, checked at start-up by server/engine/check.ts and pinned by package.json. ' +
+        `Kept: together they are ${fmtBytes(row('ours-use').heapPer + row('ours-onany').heapPer - 2 * ours.heapPer)} of heap per connection, ` +
+        `about ${Math.round(((row('ours-use').heapPer + row('ours-onany').heapPer - 2 * ours.heapPer) / ours.heapPer) * 100)} % of what one costs; ` +
+        `without both, heap per connection would be about ${fmtRatio((row('ours-use').heapPer + row('ours-onany').heapPer - ours.heapPer) / bare.heapPer)} the bare relay's, ` +
+        'against the 1.10× target; each costs one method name and arity checked at start-up.',
     ],
   };
 }

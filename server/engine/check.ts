@@ -5,8 +5,8 @@ import { Socket } from 'socket.io';
 
 /**
  * The private parts of Socket.IO, Engine.IO and ws that server/engine/ replaces or reads, checked
- * once at start-up. Each is there for a measured gain (BENCHMARKS.md, "What the engine internals
- * buy"); none is public API, so an upgrade can remove one silently. package.json pins the four
+ * once at start-up. Each is there for a measured gain (BENCHMARKS.md, under Fan-out and
+ * Memory); none is public API, so an upgrade can remove one silently. package.json pins the four
  * packages to the minor versions tested here; this check turns an untested install that lost one
  * into a start-up error naming the part and the installed versions, instead of a server that
  * quietly stops coalescing, guarding or measuring.

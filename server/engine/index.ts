@@ -7,8 +7,9 @@ import { outgoingTap, packetGuard, type PacketGuard } from './packets';
 
 /**
  * server/engine/ is the one place that touches private members of Socket.IO, Engine.IO and ws;
- * nothing else in the server does. What each one buys is measured in bench/ (BENCHMARKS.md,
- * "What the engine internals buy"):
+ * nothing else in the server does. What each one buys is measured in bench/ (BENCHMARKS.md:
+ * "What write coalescing buys" under Fan-out, "What the two private members replaced per socket
+ * save" under Memory):
  *
  * | part                  | private member                         | buys                                   |
  * |-----------------------|----------------------------------------|----------------------------------------|
