@@ -18,7 +18,7 @@ export interface AssetPaths {
   root: string;
   /** The browser bundles served under /js/ (node_im.min.js, md5.js, the hook, the /debug page). */
   browserJs: string;
-  /** The /monitor page (index.html, monitor.css, monitor.js). */
+  /** The /monitor page (index.html, monitor.css, monitor-view.js, monitor.js). */
   monitorPage: string;
 }
 

@@ -156,6 +156,7 @@ export function presenceRouter(ctx: ServerContext, presence: Presence): Router {
     res.type(type).set('Cache-Control', 'no-cache').sendFile(path.join(MONITOR_DIR, name));
   };
   router.get('/monitor', file('index.html', 'html'));
+  router.get('/monitor/monitor-view.js', file('monitor-view.js', 'js'));
   router.get('/monitor/monitor.js', file('monitor.js', 'js'));
   router.get('/monitor/monitor.css', file('monitor.css', 'css'));
 

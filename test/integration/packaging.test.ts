@@ -164,6 +164,8 @@ describe('npm pack --workspaces, installed outside the repository', () => {
     expect((await get('/js/debug-viewer.js')).status).toBe(200);
     expect((await get('/debug/debug.css')).status).toBe(200);
     expect((await get('/monitor')).status).toBe(200);
+    expect((await get('/monitor/monitor-view.js')).status).toBe(200);
+    expect((await get('/monitor/monitor.js')).status).toBe(200);
     expect((await get('/examples/chat.html')).status).toBe(200);
     expect((await get('/docs/protocol.md')).status).toBe(200);
 

@@ -1,14 +1,19 @@
 // The live presence monitor. It reads /api/presence/stream (server-sent events, read with
-// fetch so the admin key can travel as a header) and renders with textContent only: every
-// user-supplied string (names, titles, URLs, user agents) stays text.
+// fetch so the admin key can travel as a header) and keeps the state; monitor-view.js (loaded
+// first, window.PresenceMonitor.view) renders it with textContent only: every user-supplied
+// string (names, titles, URLs, user agents) stays text.
 (function () {
   'use strict';
+
+  var view = window.PresenceMonitor.view;
+  var el = view.el;
+  var setStatus = view.setStatus;
+  var setNotice = view.setNotice;
 
   var MAX_VIEWS = 200;
   var MAX_EVENTS = 200;
   var RETRY_MS = 2000;
 
-  var el = function (id) { return document.getElementById(id); };
   var state = {
     connections: new Map(), // sid -> PresenceConnection
     views: [], // newest first
@@ -19,30 +24,6 @@
   var controller = null;
   var retryTimer = null;
   var renderQueued = false;
-
-  function node(tag, text, cls) {
-    var n = document.createElement(tag);
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    if (cls) n.className = cls;
-    return n;
-  }
-
-  function time(ms) {
-    var t = node('time', new Date(ms).toLocaleTimeString());
-    t.dateTime = new Date(ms).toISOString();
-    return t;
-  }
-
-  function setStatus(text, kind) {
-    var s = el('status');
-    s.textContent = text;
-    s.className = 'status ' + kind;
-  }
-
-  function who(userid) {
-    var name = state.names.get(userid);
-    return name !== undefined ? name + ' (' + userid + ')' : userid;
-  }
 
   // ---- credentials: the fragment (#source=&ts=&sign=, #admin_key=), which browsers never send;
   // the query (?source=&ts=&sign=) of older links is read too and moved into the fragment.
@@ -70,12 +51,6 @@
     if (room) f.set('room', room);
     var fragment = f.toString();
     history.replaceState(null, '', location.pathname + (fragment ? '#' + fragment : ''));
-  }
-
-  function setNotice(text) {
-    var n = el('notice');
-    n.textContent = text;
-    n.hidden = !text;
   }
 
   /** The command that makes a fresh link for this page. */
@@ -264,7 +239,7 @@
     }
   }
 
-  // ---- rendering ------------------------------------------------------------------------------
+  // ---- rendering (monitor-view.js draws; this only schedules one draw per frame) ---------------
   function queueRender() {
     if (renderQueued) return;
     renderQueued = true;
@@ -274,98 +249,8 @@
     });
   }
 
-  function users(room) {
-    var byUser = new Map();
-    state.connections.forEach(function (c) {
-      if (room && c.rooms.indexOf(room) < 0) return;
-      var u = byUser.get(c.userid);
-      if (!u) {
-        u = { userid: c.userid, username: c.username, since: c.since, connections: 0, rooms: [], page: null, client: null };
-        byUser.set(c.userid, u);
-      }
-      u.connections++;
-      if (c.since < u.since) u.since = c.since;
-      c.rooms.forEach(function (r) { if (u.rooms.indexOf(r) < 0) u.rooms.push(r); });
-      if (c.page && (!u.page || c.page.at >= u.page.at)) u.page = c.page;
-      if (c.client) u.client = c.client;
-    });
-    return Array.from(byUser.values()).sort(function (a, b) { return a.since - b.since; });
-  }
-
-  function browser(client) {
-    if (!client) return '';
-    var parts = [];
-    if (client.language) parts.push(client.language);
-    if (client.timeZone) parts.push(client.timeZone);
-    if (client.screen) parts.push('screen ' + client.screen.width + '×' + client.screen.height);
-    if (client.viewport) parts.push('viewport ' + client.viewport.width + '×' + client.viewport.height);
-    return parts.join(' · ');
-  }
-
   function render() {
-    var room = el('room-filter').value.trim();
-    var list = users(room);
-    var total = 0;
-    list.forEach(function (u) { total += u.connections; });
-    el('count-users').textContent = String(list.length);
-    el('count-connections').textContent = String(total);
-    el('count-views').textContent = String(state.views.length);
-
-    var body = document.createElement('tbody');
-    list.forEach(function (u) {
-      var tr = document.createElement('tr');
-      tr.dataset.userid = u.userid;
-      var name = node('td');
-      name.appendChild(node('span', u.username, 'username'));
-      name.appendChild(document.createElement('br'));
-      name.appendChild(node('small', u.userid));
-      tr.appendChild(name);
-      tr.appendChild(node('td', u.connections, 'connections'));
-      var since = node('td');
-      since.appendChild(time(u.since));
-      tr.appendChild(since);
-      var page = node('td', null, 'page');
-      if (u.page) {
-        page.appendChild(node('span', u.page.title || '(no title)', 'title'));
-        page.appendChild(document.createElement('br'));
-        page.appendChild(node('small', u.page.url, 'url'));
-      }
-      tr.appendChild(page);
-      var b = node('td', browser(u.client), 'browser');
-      if (u.client && u.client.userAgent) b.title = u.client.userAgent;
-      tr.appendChild(b);
-      tr.appendChild(node('td', u.rooms.join(', '), 'rooms'));
-      body.appendChild(tr);
-    });
-    var table = el('online');
-    table.replaceChild(body, table.tBodies[0]);
-    el('online-empty').hidden = list.length > 0;
-
-    var views = document.createElement('ol');
-    views.id = 'views';
-    views.className = 'feed';
-    state.views.forEach(function (v) {
-      var li = node('li');
-      li.appendChild(time(v.at));
-      li.appendChild(node('b', who(v.userid)));
-      li.appendChild(document.createTextNode(' '));
-      li.appendChild(node('span', v.title || '(no title)', 'title'));
-      li.appendChild(document.createTextNode(' '));
-      li.appendChild(node('small', v.url + (v.nav ? ' · ' + v.nav : ''), 'url'));
-      views.appendChild(li);
-    });
-    el('views').replaceWith(views);
-
-    var events = document.createElement('ol');
-    events.id = 'events';
-    events.className = 'feed';
-    state.events.forEach(function (e) {
-      var li = node('li', null, e.kind);
-      li.appendChild(time(e.at));
-      li.appendChild(document.createTextNode(e.text));
-      events.appendChild(li);
-    });
-    el('events').replaceWith(events);
+    view.render(state);
   }
 
   // ---- start ----------------------------------------------------------------------------------
