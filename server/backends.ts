@@ -29,7 +29,7 @@ import { createRateLimits, type RateLimits, type RateLimitsOptions } from './sec
  */
 export type BackendMode = 'single' | 'worker' | 'redis';
 
-export function backendMode(config: ServerConfig, workerProcess: boolean): BackendMode {
+function backendMode(config: ServerConfig, workerProcess: boolean): BackendMode {
   if (config.adapter.type === 'redis') return 'redis';
   return workerProcess ? 'worker' : 'single';
 }
@@ -59,7 +59,8 @@ export interface Backends extends Lifecycle {
 export type BackendOverrides = Partial<Pick<Backends, 'history' | 'presence'>>;
 
 export interface BackendsOptions {
-  mode: BackendMode;
+  /** Running as one of `--workers N`: without Redis, state is shared through the primary. */
+  workerProcess: boolean;
   config: ServerConfig;
   logger: Logger;
   metrics: ServerMetrics;
@@ -83,7 +84,8 @@ export interface BackendsOptions {
  * The stores themselves live beside their users: relay/ (history), presence/, security/, logs/.
  */
 export function createBackends(opts: BackendsOptions): Backends {
-  const { mode, config, logger, now } = opts;
+  const { config, logger, now } = opts;
+  const mode = backendMode(config, opts.workerProcess);
   const health = new Health(now);
   if (config.history.size === 0) {
     // Reconnecting clients catch up from room history: without it they cannot.

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
-import { backendMode, createBackends, type BackendOverrides, type Backends } from './backends';
+import { createBackends, type BackendOverrides, type Backends } from './backends';
 import { createRelay, type Relay } from './relay/relay';
 import type { ImServer } from './core/im-server';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from './config';
@@ -103,8 +103,7 @@ export function createServer(options: CreateServerOptions): ImRelayServer {
     },
   });
 
-  const mode = backendMode(config, options.workerOf !== undefined);
-  const backends = createBackends({ mode, config, logger, metrics, now, io, instanceId, overrides: options.backends });
+  const backends = createBackends({ workerProcess: options.workerOf !== undefined, config, logger, metrics, now, io, instanceId, overrides: options.backends });
   // History answers wait their turn while the output queued to all connections is at its budget.
   const answers = createAnswerAdmission({
     budget: config.limits.maxQueuedBytes,

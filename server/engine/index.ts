@@ -28,7 +28,6 @@ export interface EngineOptions {
 }
 
 export interface EngineHooks {
-  versions: EngineVersions;
   /** Returns what installs `guard` on one socket (see packets.ts). */
   packetGuard(guard: PacketGuard): (socket: Socket) => void;
   /** Returns what makes one socket report the event name of each packet sent to it. */
@@ -69,7 +68,6 @@ export function attachEngine(
   };
   io.on('connection', checkLive);
   return {
-    versions,
     packetGuard: (guard) => packetGuard(guard, replaceDispatch),
     outgoingTap: (onEvent) => outgoingTap(onEvent, replaceNotify),
     webSocketConnections: () => webSocketConnections(io),

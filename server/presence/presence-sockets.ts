@@ -13,7 +13,7 @@ import type { ServerContext } from '../context';
 import type { ImSocket } from '../core/im-server';
 import { guarded, splitAck } from '../socket/ack';
 import type { SocketLayer } from '../socket/layer';
-import { TokenBucket } from '../socket/rate-limit';
+import { perSocketBuckets } from '../socket/rate-limit';
 import { utcDate, type PresenceStore } from './presence-store';
 
 /** Grace before a leave when a source has no `presence` config (leaves then reach only monitors). */
@@ -48,7 +48,7 @@ export function trackSockets({ ctx, store, track, broadcast, signal, checkLeaves
   // Nothing per connection but what the store keeps: the handlers below are shared by every
   // socket (`this` is the socket); a connection's record is made from socket.data when it is
   // written, and the token bucket and browser/page info exist once a client sends them.
-  const buckets = new WeakMap<ImSocket, TokenBucket>();
+  const takeTracking = perSocketBuckets<ImSocket>(() => ({ rate: TRACKING_RATE, burst: TRACKING_BURST }), ctx.now);
   /** What clientInfo/pageView added to a connection's record (client, page), in the order they came. */
   const extras = new WeakMap<ImSocket, Pick<PresenceConnection, 'client' | 'page'>>();
 
@@ -90,12 +90,7 @@ export function trackSockets({ ctx, store, track, broadcast, signal, checkLeaves
   }
 
   function limited(socket: ImSocket): void {
-    let bucket = buckets.get(socket);
-    if (!bucket) {
-      bucket = new TokenBucket(TRACKING_RATE, TRACKING_BURST, ctx.now);
-      buckets.set(socket, bucket);
-    }
-    if (!bucket.take()) throw new ImError('RATE_LIMITED', `more than ${TRACKING_RATE} tracking events per second; slow down`);
+    if (!takeTracking(socket)) throw new ImError('RATE_LIMITED', `more than ${TRACKING_RATE} tracking events per second; slow down`);
   }
 
   // A hook connection is not a user: answer tracking events instead of leaving acks hanging.

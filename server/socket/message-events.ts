@@ -16,7 +16,7 @@ import { roomKey } from '../core/rooms';
 import { checkRooms } from '../security/rights';
 import { guarded, splitAck } from './ack';
 import type { SocketLayer } from './layer';
-import { TokenBucket } from './rate-limit';
+import { perSocketBuckets } from './rate-limit';
 
 function targetRooms(ctx: ServerContext, raw: unknown): string[] {
   return roomList(ctx, singleField(raw, 'room_ids'), 'message', LEGACY_MESSAGES.roomIdsRequired);
@@ -45,16 +45,10 @@ function checkSize(ctx: ServerContext, value: unknown, what: string, max = ctx.c
  */
 export function defineMessageEvents(ctx: ServerContext, layer: SocketLayer): void {
   // Publish-only hooks are unsigned: their rate is limited per connection.
-  const hookBuckets = new WeakMap<ImSocket, TokenBucket>();
-  const hookBucket = (socket: ImSocket): TokenBucket => {
-    let bucket = hookBuckets.get(socket);
-    if (!bucket) {
-      const rate = ctx.config.sources[socket.data.source]!.hook.maxEntriesPerSecond;
-      bucket = new TokenBucket(rate, Math.max(rate, 100), ctx.now);
-      hookBuckets.set(socket, bucket);
-    }
-    return bucket;
-  };
+  const takeHookEntries = perSocketBuckets<ImSocket>((socket) => {
+    const rate = ctx.config.sources[socket.data.source]!.hook.maxEntriesPerSecond;
+    return { rate, burst: Math.max(rate, 100) };
+  }, ctx.now);
 
   // The source's `rights.post` (server/security/rights.ts); `{userid}` counts only when signed strongly.
   const checkPostRights = (socket: ImSocket, rooms: string[]) => {
@@ -112,7 +106,7 @@ export function defineMessageEvents(ctx: ServerContext, layer: SocketLayer): voi
         // The batch as the relay takes it, each entry measured once (size limit and history estimate).
         const items: PublishItem[] = new Array(list.length);
         for (let i = 0; i < list.length; i++) items[i] = { source, rooms, data: list[i], dataLength: checkSize(ctx, list[i], 'log entry', maxBytes) };
-        if (publishRooms && !hookBucket(socket).take(list.length)) {
+        if (publishRooms && !takeHookEntries(socket, list.length)) {
           throw new ImError('RATE_LIMITED', `more than ${ctx.config.sources[source]!.hook.maxEntriesPerSecond} log entries per second; slow down and retry`);
         }
         // One history round trip for the whole batch; each entry still its own newMsg per room.

@@ -1,8 +1,5 @@
-/**
- * A token bucket: `rate` tokens per second, at most `burst` saved up. Used per connection for
- * hook publishes; cheap enough to keep one per socket.
- */
-export class TokenBucket {
+/** A token bucket: `rate` tokens per second, at most `burst` saved up. */
+class TokenBucket {
   private tokens: number;
   private last: number;
 
@@ -24,4 +21,25 @@ export class TokenBucket {
     this.tokens -= n;
     return true;
   }
+}
+
+/**
+ * One token bucket per socket, made on its first `take` (idle sockets hold none) and gone with the
+ * socket. `limitsOf` gives that socket's rate and burst. Returns `take(socket, n)`: true when the
+ * socket had `n` tokens (taken), false (nothing taken) otherwise.
+ */
+export function perSocketBuckets<S extends object>(
+  limitsOf: (socket: S) => { rate: number; burst: number },
+  now: () => number,
+): (socket: S, n?: number) => boolean {
+  const buckets = new WeakMap<S, TokenBucket>();
+  return (socket, n = 1) => {
+    let bucket = buckets.get(socket);
+    if (!bucket) {
+      const { rate, burst } = limitsOf(socket);
+      bucket = new TokenBucket(rate, burst, now);
+      buckets.set(socket, bucket);
+    }
+    return bucket.take(n);
+  };
 }
